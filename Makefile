@@ -1,0 +1,33 @@
+# Two commands do everything: `make run` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export UPDRAFT_HOME ?= $(CURDIR)/.updraft-run
+
+.PHONY: run test lint bench venv clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+venv: $(BIN)/.installed
+
+run: venv
+	UPDRAFT__CORE__LOAD_EXAMPLES=True $(BIN)/python scripts/run_examples.py
+
+lint: venv
+	$(BIN)/ruff check src tests benchmarks examples/ scripts
+	$(BIN)/ruff format --check src tests benchmarks examples/ scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/python -m pytest -n 2 -q
+
+bench: venv
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .updraft-run .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,77 @@
+"""Updraft: author DAGs in Python and run them, lightly and fast.
+
+``from updraft import DAG, task`` is cheap: names are imported on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_LAZY: dict[str, str] = {
+    "DAG": "updraft.sdk.dag",
+    "BaseOperator": "updraft.sdk.baseoperator",
+    "TaskGroup": "updraft.sdk.taskgroup",
+    "Param": "updraft.sdk.params",
+    "ParamsDict": "updraft.sdk.params",
+    "Label": "updraft.sdk.edges",
+    "chain": "updraft.sdk.dependencies",
+    "chain_linear": "updraft.sdk.dependencies",
+    "cross_downstream": "updraft.sdk.dependencies",
+    "TriggerRule": "updraft.sdk.trigger_rule",
+    "dag": "updraft.sdk.decorators",
+    "task_group": "updraft.sdk.decorators",
+    "task": "updraft.operators.taskflow",
+    "XComArg": "updraft.sdk.xcom_arg",
+    "TaskInstanceState": "updraft.sdk.states",
+    "DagRunState": "updraft.sdk.states",
+}
+
+__all__ = [
+    "DAG",
+    "BaseOperator",
+    "DagRunState",
+    "Label",
+    "Param",
+    "ParamsDict",
+    "TaskGroup",
+    "TaskInstanceState",
+    "TriggerRule",
+    "XComArg",
+    "__version__",
+    "chain",
+    "chain_linear",
+    "cross_downstream",
+    "dag",
+    "task",
+    "task_group",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'updraft' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
+
+if TYPE_CHECKING:
+    from updraft.operators.taskflow import task
+    from updraft.sdk.baseoperator import BaseOperator
+    from updraft.sdk.dag import DAG
+    from updraft.sdk.decorators import dag, task_group
+    from updraft.sdk.dependencies import chain, chain_linear, cross_downstream
+    from updraft.sdk.edges import Label
+    from updraft.sdk.params import Param, ParamsDict
+    from updraft.sdk.states import DagRunState, TaskInstanceState
+    from updraft.sdk.taskgroup import TaskGroup
+    from updraft.sdk.trigger_rule import TriggerRule
+    from updraft.sdk.xcom_arg import XComArg

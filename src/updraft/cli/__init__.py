@@ -1,0 +1,1 @@
+"""The ``updraft`` command line: thin click commands that import their work lazily."""

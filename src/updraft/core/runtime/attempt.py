@@ -1,0 +1,252 @@
+"""Running one attempt of one task instance in this process, and deciding what became of it.
+
+The user's code (templates, callbacks, ``execute``) runs inside a boundary: whatever it raises
+is recorded as the attempt's failure with the user's traceback in the attempt log, and never
+escapes as an updraft error. A callback that raises is logged and changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import signal
+import threading
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from updraft.core.runtime.context import build_context
+from updraft.core.runtime.task_instance import RuntimeTaskInstance
+from updraft.sdk import serde
+from updraft.sdk.abstractoperator import AbstractOperator
+from updraft.sdk.baseoperator import BaseOperator
+from updraft.sdk.exceptions import (
+    MapLengthError,
+    UpdraftException,
+    UpdraftFailException,
+    UpdraftSkipException,
+    UpdraftTaskTimeout,
+    XComValueError,
+)
+from updraft.sdk.mapping import MappedOperator
+from updraft.sdk.states import TaskInstanceState as TI
+from updraft.sdk.xcom_arg import RETURN_VALUE_KEY
+
+log = logging.getLogger("updraft.task")
+MAX_RENDERED_CHARS = 10_000
+
+
+@dataclass
+class AttemptOutcome:
+    state: TI
+    start_date: datetime
+    end_date: datetime
+    error: str | None = None
+    next_retry_at: datetime | None = None
+    pushed: dict[str, str] = field(default_factory=dict)
+    skipped_downstream: set[str] = field(default_factory=set)
+    rendered_fields: dict[str, Any] | None = None
+
+    @property
+    def duration(self) -> float:
+        return (self.end_date - self.start_date).total_seconds()
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def retry_delay(task: AbstractOperator, try_number: int, dag_id: str, run_id: str,
+                max_delay_cap: timedelta | None = None) -> timedelta:
+    """The wait before the next try after try ``try_number`` failed (Airflow's backoff rule)."""
+    delay: timedelta = task.retry_delay  # type: ignore[attr-defined]
+    if getattr(task, "retry_exponential_backoff", False):
+        base = max(delay.total_seconds(), 1.0)
+        min_backoff = math.ceil(base * 2 ** (try_number - 1))
+        # Deterministic jitter in [min_backoff, 2*min_backoff), so retries of many tasks spread out.
+        seed = int(hashlib.sha1(f"{dag_id}#{task.task_id}#{run_id}#{try_number}".encode()).hexdigest(), 16)
+        delay = timedelta(seconds=min_backoff + seed % min_backoff)
+        max_retry_delay = getattr(task, "max_retry_delay", None)
+        if max_retry_delay is not None:
+            delay = min(delay, max_retry_delay)
+    if max_delay_cap is not None:
+        delay = min(delay, max_delay_cap)
+    return delay
+
+
+@contextmanager
+def execution_timeout(seconds: float | None, task_id: str) -> Iterator[None]:
+    """Raise UpdraftTaskTimeout in this (main) thread when ``seconds`` pass."""
+    if not seconds or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum: int, frame: Any) -> None:
+        raise UpdraftTaskTimeout(f"task {task_id!r} ran longer than its execution_timeout of {seconds:g}s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _run_callbacks(callbacks: list[Callable[..., Any]], context: Any, kind: str) -> None:
+    for callback in callbacks:
+        try:
+            callback(context)
+        except Exception:  # noqa: BLE001 - a callback must never change the task's state
+            log.exception("%s %r raised; the task's state is unchanged", kind, callback)
+
+
+def _json_safe(value: Any) -> Any:
+    try:
+        text = serde.encode(value)
+    except Exception:  # noqa: BLE001
+        text = None
+    if text is not None and len(text) <= MAX_RENDERED_CHARS and isinstance(value, (str, int, float, bool, list, dict)):
+        return value
+    rendered = value if isinstance(value, str) else repr(value)
+    return rendered[:MAX_RENDERED_CHARS]
+
+
+def _check_mapping_source(task: AbstractOperator, pushed: dict[str, Any], max_map_length: int) -> None:
+    """A value that a downstream task maps over must be a list or dict within max_map_length."""
+    for dependant in task.iter_mapped_dependants():
+        assert isinstance(dependant, MappedOperator)
+        for ref in dependant.expand_input.iter_references():
+            if ref.operator is not task:
+                continue
+            if ref.key not in pushed or pushed[ref.key] is None:
+                raise UpdraftException(
+                    f"task {task.task_id!r} feeds mapped task {dependant.task_id!r} but pushed no "
+                    f"{ref.key!r} XCom to map over; return a list or dict"
+                )
+            value = pushed[ref.key]
+            if not isinstance(value, (list, tuple, dict)):
+                raise UpdraftException(
+                    f"task {task.task_id!r} feeds mapped task {dependant.task_id!r} but returned a "
+                    f"{type(value).__name__}; a mapped task needs a list or dict"
+                )
+            if len(value) > max_map_length:
+                raise MapLengthError(
+                    f"task {task.task_id!r} returned {len(value)} items for mapped task "
+                    f"{dependant.task_id!r}, over the limit of {max_map_length} (core.max_map_length)"
+                )
+
+
+def _push_result(op: BaseOperator, ti: RuntimeTaskInstance, result: Any) -> dict[str, Any]:
+    """Encode the return value into ``ti.pushed`` (return_value and multiple_outputs keys)."""
+    values: dict[str, Any] = {}
+    if not op.do_xcom_push or result is None:
+        return values
+    if op.multiple_outputs:
+        if not isinstance(result, dict):
+            raise XComValueError(
+                f"task {op.task_id!r} has multiple_outputs=True but returned a {type(result).__name__}, "
+                "not a dict"
+            )
+        for key, value in result.items():
+            if not isinstance(key, str):
+                raise XComValueError(
+                    f"task {op.task_id!r} has multiple_outputs=True, so the keys of its result must be "
+                    f"strings; found {key!r} ({type(key).__name__})"
+                )
+            ti.xcom_push(key, value)
+            values[key] = value
+    ti.xcom_push(RETURN_VALUE_KEY, result)
+    values[RETURN_VALUE_KEY] = result
+    return values
+
+
+def run_attempt(
+    task: AbstractOperator,
+    ti: RuntimeTaskInstance,
+    params: dict[str, Any],
+    *,
+    prev_success: dict[str, datetime | None] | None = None,
+    max_map_length: int = 1024,
+    max_retry_delay: timedelta | None = None,
+    mapped_kwargs: dict[str, Any] | None = None,
+    test_mode: bool = False,
+) -> AttemptOutcome:
+    """Run one try of ``task`` (logs go wherever the caller routed logging) and classify it."""
+    start = utcnow()
+    ti.start_date = start
+    state = TI.SUCCESS
+    error: str | None = None
+    raised: BaseException | None = None
+    context: Any = None
+    op: BaseOperator | None = None
+    rendered: dict[str, Any] | None = None
+    log.info("Starting %s (try %d of %d)", ti, ti.try_number, ti.max_tries + 1)
+    try:
+        if isinstance(task, MappedOperator):
+            if mapped_kwargs is None:
+                lookup = build_context(task, ti, params, prev_success, test_mode)
+                mapped_kwargs = task.expand_kwargs_at_runtime(lookup, max_map_length)[ti.map_index]
+            op = task.unmap(mapped_kwargs)
+        else:
+            assert isinstance(task, BaseOperator)
+            op = task.prepare_for_execution()
+        ti.task = op
+        context = build_context(op, ti, params, prev_success, test_mode)
+        if op.template_fields:
+            op.render_template_fields(context)
+            rendered = {name: _json_safe(getattr(op, name, None)) for name in op.template_fields}
+        _run_callbacks(op.on_execute_callback, context, "on_execute_callback")
+        op.pre_execute(context)
+        timeout = op.execution_timeout.total_seconds() if op.execution_timeout else None
+        try:
+            with execution_timeout(timeout, op.task_id):
+                result = op.execute(context)
+        except UpdraftTaskTimeout:
+            op.on_kill()
+            raise
+        op.post_execute(context, result)
+        pushed_values = _push_result(op, ti, result)
+        _check_mapping_source(task, pushed_values, max_map_length)
+    except UpdraftSkipException as exc:
+        state = TI.SKIPPED
+        log.info("Task skipped: %s", exc or type(exc).__name__)
+        raised = exc
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - the user-code boundary
+        raised = exc
+        error = f"{type(exc).__name__}: {exc}"
+        log.error("Task failed with exception\n%s", "".join(traceback.format_exception(exc)).rstrip())
+        retriable = not isinstance(exc, UpdraftFailException) and ti.try_number <= ti.max_tries
+        state = TI.UP_FOR_RETRY if retriable else TI.FAILED
+    end = utcnow()
+    outcome = AttemptOutcome(state=state, start_date=start, end_date=end, error=error, rendered_fields=rendered)
+    if state is TI.UP_FOR_RETRY:
+        outcome.next_retry_at = end + retry_delay(task, ti.try_number, ti.dag_id, ti.run_id, max_retry_delay)
+        log.info("Marking for retry at %s", outcome.next_retry_at.isoformat())
+    if state is TI.SUCCESS:
+        outcome.pushed = dict(ti.pushed)
+        outcome.skipped_downstream = set(ti.skipped_downstream)
+    _finish_callbacks(op or task, context, state, raised)
+    log.info("Finished %s with state %s after %.3fs", ti, state.value, outcome.duration)
+    return outcome
+
+
+def _finish_callbacks(op: AbstractOperator, context: Any, state: TI, raised: BaseException | None) -> None:
+    if context is None:
+        return
+    if raised is not None:
+        context["exception"] = raised
+    names = {
+        TI.SUCCESS: "on_success_callback",
+        TI.FAILED: "on_failure_callback",
+        TI.UP_FOR_RETRY: "on_retry_callback",
+        TI.SKIPPED: "on_skipped_callback",
+    }
+    name = names[state]
+    _run_callbacks(getattr(op, name, []) or [], context, name)

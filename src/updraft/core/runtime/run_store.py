@@ -1,0 +1,181 @@
+"""Writing DAG runs and task instances to the metadata DB, one statement per batch.
+
+Callers pass a ``Connection`` inside their own transaction (``engine.begin()``); these
+functions never commit.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+
+from updraft.core.db.models import DagRun, TaskInstance, TaskInstanceHistory
+from updraft.core.db.types import utcnow
+from updraft.core.runtime.task_instance import RunInfo
+from updraft.sdk.abstractoperator import AbstractOperator
+from updraft.sdk.states import DagRunState
+
+TI_TABLE = TaskInstance.__table__
+HOSTNAME = socket.gethostname()
+
+
+@dataclass
+class TIRow:
+    """The columns of a new task instance row."""
+
+    task_id: str
+    map_index: int
+    max_tries: int
+    operator: str
+    pool: str
+    pool_slots: int
+    queue: str | None
+    priority_weight: int
+
+
+def ti_row_for(task: AbstractOperator, priority_weight: int, map_index: int = -1) -> TIRow:
+    return TIRow(
+        task_id=task.task_id,
+        map_index=map_index,
+        max_tries=task.retries,  # type: ignore[attr-defined]
+        operator=task.operator_name,  # type: ignore[attr-defined]
+        pool=task.pool,  # type: ignore[attr-defined]
+        pool_slots=task.pool_slots,  # type: ignore[attr-defined]
+        queue=task.queue,  # type: ignore[attr-defined]
+        priority_weight=priority_weight,
+    )
+
+
+def delete_runs(conn: Connection, dag_id: str, run_id: str, logical_date: datetime | None) -> int:
+    """Delete a DAG's runs with this run_id or logical date (their TIs and XComs cascade)."""
+    condition = DagRun.run_id == run_id
+    if logical_date is not None:
+        condition = or_(condition, DagRun.logical_date == logical_date)
+    return conn.execute(delete(DagRun).where(DagRun.dag_id == dag_id, condition)).rowcount
+
+
+def create_run(conn: Connection, run: RunInfo, rows: Iterable[TIRow], serialized_dag_id: int | None) -> int:
+    """Insert the run (state running) and all its task instances; returns the run's id."""
+    now = utcnow()
+    run_pk = conn.execute(
+        insert(DagRun).returning(DagRun.id),
+        {
+            "dag_id": run.dag_id, "run_id": run.run_id, "logical_date": run.logical_date,
+            "data_interval_start": run.data_interval_start, "data_interval_end": run.data_interval_end,
+            "run_after": run.run_after, "queued_at": now, "start_date": now, "run_type": run.run_type,
+            "state": DagRunState.RUNNING.value, "conf": run.conf, "triggered_by": "test",
+            "serialized_dag_id": serialized_dag_id,
+        },
+    ).scalar_one()
+    insert_tis(conn, run.dag_id, run.run_id, rows)
+    return int(run_pk)
+
+
+def insert_tis(conn: Connection, dag_id: str, run_id: str, rows: Iterable[TIRow], state: str | None = None) -> None:
+    values = [
+        {"dag_id": dag_id, "run_id": run_id, "task_id": r.task_id, "map_index": r.map_index,
+         "try_number": 0, "max_tries": r.max_tries, "state": state, "operator": r.operator,
+         "pool": r.pool, "pool_slots": r.pool_slots, "queue": r.queue, "priority_weight": r.priority_weight}
+        for r in rows
+    ]
+    if values:
+        conn.execute(insert(TaskInstance), values)
+
+
+def set_states(conn: Connection, dag_id: str, run_id: str, changes: Iterable[tuple[str, int, str | None]],
+               end_date: datetime | None = None) -> None:
+    """Set many task instances' states in one executemany (skips, upstream_failed)."""
+    params = [{"b_task": t, "b_index": m, "b_state": s} for t, m, s in changes]
+    if not params:
+        return
+    now = end_date or utcnow()
+    conn.execute(
+        update(TI_TABLE)
+        .where(
+            TI_TABLE.c.dag_id == dag_id,
+            TI_TABLE.c.run_id == run_id,
+            TI_TABLE.c.task_id == bindparam("b_task"),
+            TI_TABLE.c.map_index == bindparam("b_index"),
+        )
+        .values(state=bindparam("b_state"), start_date=now, end_date=now, duration=0.0, updated_at=now),
+        params,
+    )
+
+
+def mark_running(conn: Connection, dag_id: str, run_id: str, task_id: str, map_index: int,
+                 try_number: int, start: datetime) -> None:
+    conn.execute(
+        update(TaskInstance)
+        .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id,
+               TaskInstance.task_id == task_id, TaskInstance.map_index == map_index)
+        .values(state="running", try_number=try_number, start_date=start, end_date=None, duration=None,
+                hostname=HOSTNAME, pid=os.getpid(), next_retry_at=None, updated_at=start)
+    )
+
+
+def record_finish(conn: Connection, dag_id: str, run_id: str, task_id: str, map_index: int, *,
+                  try_number: int, state: str, start: datetime, end: datetime,
+                  next_retry_at: datetime | None, error: str | None, operator: str | None,
+                  pool: str | None, rendered_fields: dict[str, Any] | None,
+                  cpu_time_s: float | None = None, peak_rss_bytes: int | None = None) -> None:
+    """The attempt's final state on the task instance, plus its row in the try history."""
+    duration = (end - start).total_seconds()
+    conn.execute(
+        update(TaskInstance)
+        .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id,
+               TaskInstance.task_id == task_id, TaskInstance.map_index == map_index)
+        .values(state=state, end_date=end, duration=duration, next_retry_at=next_retry_at,
+                rendered_fields=rendered_fields, cpu_time_s=cpu_time_s, peak_rss_bytes=peak_rss_bytes,
+                updated_at=end)
+    )
+    conn.execute(
+        insert(TaskInstanceHistory),
+        {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index,
+         "try_number": try_number, "state": state, "start_date": start, "end_date": end,
+         "duration": duration, "hostname": HOSTNAME, "pid": os.getpid(), "error": error,
+         "operator": operator, "pool": pool, "cpu_time_s": cpu_time_s, "peak_rss_bytes": peak_rss_bytes},
+    )
+
+
+def expand_task(conn: Connection, dag_id: str, run_id: str, row: TIRow, count: int) -> None:
+    """Replace a mapped task's placeholder (map_index -1) with instances 0..count-1."""
+    conn.execute(
+        delete(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id,
+                                   TaskInstance.task_id == row.task_id, TaskInstance.map_index == -1)
+    )
+    rows = [TIRow(**{**row.__dict__, "map_index": index}) for index in range(count)]
+    insert_tis(conn, dag_id, run_id, rows)
+
+
+def finish_run(conn: Connection, dag_id: str, run_id: str, state: str, end: datetime) -> None:
+    conn.execute(
+        update(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id).values(state=state, end_date=end)
+    )
+
+
+def previous_success(conn: Connection, dag_id: str, before: datetime | None) -> dict[str, datetime | None]:
+    """Dates of the latest successful run before ``before`` (for ``prev_*_success`` in templates)."""
+    empty: dict[str, datetime | None] = {
+        "prev_data_interval_start_success": None, "prev_data_interval_end_success": None,
+        "prev_start_date_success": None, "prev_end_date_success": None,
+    }
+    if before is None:
+        return empty
+    row = conn.execute(
+        select(DagRun.data_interval_start, DagRun.data_interval_end, DagRun.start_date, DagRun.end_date)
+        .where(and_(DagRun.dag_id == dag_id, DagRun.state == "success", DagRun.logical_date < before))
+        .order_by(DagRun.logical_date.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return empty
+    return {
+        "prev_data_interval_start_success": row[0], "prev_data_interval_end_success": row[1],
+        "prev_start_date_success": row[2], "prev_end_date_success": row[3],
+    }

@@ -65,7 +65,9 @@ def test_a_standalone_param_validates_and_keeps_its_value() -> None:
     param = Param(3, type="number", minimum=1)
     assert param.resolve() == 3 and param.has_value
     assert param.resolve(2.5) == 2.5 and param.value == 2.5
-    with pytest.raises(ParamValidationError, match=r"^Invalid value for param: 0 is less than the minimum of 1$"):
+    with pytest.raises(
+        ParamValidationError, match=r"^Invalid value for param: 0 is less than the minimum of 1$"
+    ):
         param.resolve(0)
     assert param.resolve(0, suppress_exception=True) is None
     assert param.value == 2.5
@@ -87,7 +89,9 @@ def test_formats_accept_iso_strings() -> None:
 
 
 def test_nested_schema_errors_say_where() -> None:
-    param = Param({"ids": [1, 2]}, type="object", properties={"ids": {"type": "array", "items": {"type": "integer"}}})
+    param = Param(
+        {"ids": [1, 2]}, type="object", properties={"ids": {"type": "array", "items": {"type": "integer"}}}
+    )
     with pytest.raises(ParamValidationError, match=r"'x' is not of type 'integer' \(at \['ids'\]\[1\]\)"):
         ParamsDict({"cfg": param})["cfg"] = {"ids": [1, "x"]}
 
@@ -95,7 +99,7 @@ def test_nested_schema_errors_say_where() -> None:
 def test_values_must_be_json() -> None:
     import datetime as dt
 
-    with pytest.raises(ParamValidationError, match="param 'when'.*not JSON-serializable"):
+    with pytest.raises(ParamValidationError, match=r"param 'when'.*not JSON-serializable"):
         ParamsDict({"when": dt.date(2024, 1, 1)})
     with pytest.raises(ParamValidationError, match="not JSON-serializable"):
         Param(default=object())

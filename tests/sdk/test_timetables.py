@@ -59,7 +59,9 @@ def runs(tt: Timetable, restriction: TimeRestriction, count: int) -> list[DagRun
     return out
 
 
-def intervals(tt: Timetable, restriction: TimeRestriction, count: int) -> list[tuple[dt.datetime, dt.datetime]]:
+def intervals(
+    tt: Timetable, restriction: TimeRestriction, count: int
+) -> list[tuple[dt.datetime, dt.datetime]]:
     return [(i.data_interval.start, i.data_interval.end) for i in runs(tt, restriction, count) if i]
 
 
@@ -88,7 +90,10 @@ def test_unaligned_start_date_begins_at_the_next_tick() -> None:
 
 def test_no_start_date_means_no_automated_run_with_catchup() -> None:
     tt = CronDataIntervalTimetable("@daily", "UTC")
-    assert tt.next_dagrun_info(last_automated_data_interval=None, restriction=TimeRestriction(None, None, True)) is None
+    assert (
+        tt.next_dagrun_info(last_automated_data_interval=None, restriction=TimeRestriction(None, None, True))
+        is None
+    )
 
 
 def test_end_date_stops_scheduling() -> None:
@@ -122,7 +127,9 @@ def test_a_zero_length_last_interval_does_not_repeat_its_date() -> None:
     # e.g. the DAG ran under CronTriggerTimetable before switching to data intervals
     tt = CronDataIntervalTimetable("0 17 * * *", "UTC")
     last = DataInterval.exact(utc(2021, 9, 5, 17))
-    info = tt.next_dagrun_info(last_automated_data_interval=last, restriction=TimeRestriction(None, None, True))
+    info = tt.next_dagrun_info(
+        last_automated_data_interval=last, restriction=TimeRestriction(None, None, True)
+    )
     assert info == DagRunInfo.interval(utc(2021, 9, 6, 17), utc(2021, 9, 7, 17))
 
 
@@ -187,10 +194,14 @@ def test_cron_trigger_catchup_false_runs_the_latest_past_tick(now: Any) -> None:
     [(utc(2024, 5, 10, 0, 3), utc(2024, 5, 10)), (utc(2024, 5, 10, 12), utc(2024, 5, 11))],
     ids=["just-after-a-tick", "mid-period"],
 )
-def test_cron_trigger_without_start_date_runs_a_just_missed_tick(now: Any, clock: dt.datetime, expected: Any) -> None:
+def test_cron_trigger_without_start_date_runs_a_just_missed_tick(
+    now: Any, clock: dt.datetime, expected: Any
+) -> None:
     now(clock)
     tt = CronTriggerTimetable("@daily", "UTC")
-    info = tt.next_dagrun_info(last_automated_data_interval=None, restriction=TimeRestriction(None, None, True))
+    info = tt.next_dagrun_info(
+        last_automated_data_interval=None, restriction=TimeRestriction(None, None, True)
+    )
     assert info is not None and info.run_after == expected
 
 
@@ -203,7 +214,11 @@ def test_cron_trigger_end_date_is_inclusive() -> None:
 def test_delta_trigger_runs_every_delta_from_the_start_date() -> None:
     tt = DeltaTriggerTimetable(dt.timedelta(minutes=45))
     infos = runs(tt, TimeRestriction(utc(2024, 1, 1, 10), None, True), 3)
-    assert [i.run_after for i in infos if i] == [utc(2024, 1, 1, 10), utc(2024, 1, 1, 10, 45), utc(2024, 1, 1, 11, 30)]
+    assert [i.run_after for i in infos if i] == [
+        utc(2024, 1, 1, 10),
+        utc(2024, 1, 1, 10, 45),
+        utc(2024, 1, 1, 11, 30),
+    ]
 
 
 # --- DST --------------------------------------------------------------------------------------
@@ -241,7 +256,12 @@ def test_hourly_cron_runs_both_repeated_hours_when_leaving_dst() -> None:
     tt = CronTriggerTimetable("30 * * * *", "Europe/Berlin")
     got = [i.run_after for i in runs(tt, TimeRestriction(utc(2024, 10, 26, 23), None, True), 4) if i]
     # 00:30Z is 02:30 CEST and 01:30Z is 02:30 CET: the wall clock shows 02:30 twice, both run
-    assert got == [utc(2024, 10, 26, 23, 30), utc(2024, 10, 27, 0, 30), utc(2024, 10, 27, 1, 30), utc(2024, 10, 27, 2, 30)]
+    assert got == [
+        utc(2024, 10, 26, 23, 30),
+        utc(2024, 10, 27, 0, 30),
+        utc(2024, 10, 27, 1, 30),
+        utc(2024, 10, 27, 2, 30),
+    ]
 
 
 def test_manual_interval_on_a_dst_gap_day_is_not_empty_nor_in_the_future() -> None:
@@ -257,7 +277,9 @@ def test_returned_datetimes_are_utc() -> None:
     tt = CronTriggerTimetable("0 8 * * *", "Asia/Tokyo")
     info = tt.next_dagrun_info(
         last_automated_data_interval=None,
-        restriction=TimeRestriction(dt.datetime(2024, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=9))), None, True),
+        restriction=TimeRestriction(
+            dt.datetime(2024, 1, 1, tzinfo=dt.timezone(dt.timedelta(hours=9))), None, True
+        ),
     )
     assert info is not None
     assert info.run_after == utc(2023, 12, 31, 23) and info.run_after.tzinfo is UTC
@@ -277,7 +299,11 @@ def test_returned_datetimes_are_utc() -> None:
             utc(2022, 8, 8, 1),
             (utc(2022, 8, 7, 23), utc(2022, 8, 8, 1)),
         ),
-        (DeltaDataIntervalTimetable(dt.timedelta(hours=1)), utc(2022, 8, 8, 1), (utc(2022, 8, 8), utc(2022, 8, 8, 1))),
+        (
+            DeltaDataIntervalTimetable(dt.timedelta(hours=1)),
+            utc(2022, 8, 8, 1),
+            (utc(2022, 8, 8), utc(2022, 8, 8, 1)),
+        ),
         (NullTimetable(), utc(2022, 8, 8, 1), (utc(2022, 8, 8, 1), utc(2022, 8, 8, 1))),
     ],
     ids=["cron-interval", "cron-interval-on-tick", "cron-trigger", "cron-trigger-interval", "delta", "null"],
@@ -290,7 +316,12 @@ def test_manual_data_interval(tt: Timetable, run_after: dt.datetime, expected: t
 def test_null_timetable_never_schedules() -> None:
     tt = NullTimetable()
     assert not tt.can_be_scheduled
-    assert tt.next_dagrun_info(last_automated_data_interval=None, restriction=TimeRestriction(utc(2024, 1, 1), None, True)) is None
+    assert (
+        tt.next_dagrun_info(
+            last_automated_data_interval=None, restriction=TimeRestriction(utc(2024, 1, 1), None, True)
+        )
+        is None
+    )
 
 
 def test_once_runs_once_at_the_start_date() -> None:
@@ -347,7 +378,9 @@ def test_create_timetable_picks_the_airflow_3_defaults() -> None:
 def test_create_timetable_can_make_data_interval_timetables() -> None:
     tt = create_timetable("@daily", timezone="Europe/Berlin", create_cron_data_intervals=True)
     assert tt == CronDataIntervalTimetable("0 0 * * *", "Europe/Berlin")
-    assert isinstance(create_timetable(dt.timedelta(days=1), create_delta_data_intervals=True), DeltaDataIntervalTimetable)
+    assert isinstance(
+        create_timetable(dt.timedelta(days=1), create_delta_data_intervals=True), DeltaDataIntervalTimetable
+    )
 
 
 @pytest.mark.parametrize(
@@ -422,7 +455,10 @@ def test_user_timetables_are_imported_by_path() -> None:
 
 
 def test_airflow_class_paths_map_to_the_built_ins() -> None:
-    data = {"__type": "airflow.timetables.interval.CronDataIntervalTimetable", "__var": {"expression": "0 * * * *", "timezone": "UTC"}}
+    data = {
+        "__type": "airflow.timetables.interval.CronDataIntervalTimetable",
+        "__var": {"expression": "0 * * * *", "timezone": "UTC"},
+    }
     assert deserialize_timetable(data) == CronDataIntervalTimetable("@hourly", "UTC")
 
 

@@ -14,7 +14,8 @@ def command() -> None:
 def migrate() -> None:
     """Create or upgrade the metadata database schema."""
     from updraft.core.db.engine import get_engine
-    from updraft.core.db.migrate import HEAD_REVISION, migrate as run_migrations
+    from updraft.core.db.migrate import HEAD_REVISION
+    from updraft.core.db.migrate import migrate as run_migrations
 
     engine = get_engine()
     run_migrations(engine)

@@ -30,7 +30,7 @@ def test_task_command(dag_id: str, task_id: str, logical_date: str | None, conf_
     from updraft.sdk.exceptions import ParamValidationError
 
     try:
-        state, error, path = test_task(
+        state, error, _log_path = test_task(
             dag_id, task_id, logical_date, parse_json_conf(conf_json), dags_folder=dags_folder,
             map_index=map_index, echo=sys.stdout,
         )

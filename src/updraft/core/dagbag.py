@@ -172,7 +172,7 @@ def load_file(path: Path, timeout: float = 30.0) -> tuple[list[DAG], str | None]
         return [], f"{path}: {exc}"
     except DagDefinitionError as exc:
         return [], f"{path}: {exc}"
-    except (Exception, SystemExit) as exc:
+    except (Exception, SystemExit) as exc:  # noqa: BLE001 - any failure of user code is an import error
         return [], f"{path}: {type(exc).__name__}: {exc}\n{_user_traceback(exc, path)}"
     finally:
         contexts.stop_tracking(tracker)

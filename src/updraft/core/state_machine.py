@@ -7,8 +7,8 @@ corrupted history. Manual changes (mark success/failed, clear) use ``manual=True
 
 from __future__ import annotations
 
-from updraft.sdk.states import DagRunState, TaskInstanceState
 from updraft.sdk.exceptions import UpdraftException
+from updraft.sdk.states import DagRunState, TaskInstanceState
 
 TI = TaskInstanceState
 NONE = None

@@ -11,10 +11,13 @@ signature (``ti=None``, ``ds=None``, ``**context``), explicit arguments winning.
 
 from __future__ import annotations
 
+import copy
 import importlib
 import inspect
+import itertools
 import typing
 import warnings
+import weakref
 from collections.abc import Callable, Collection, Mapping, Sequence
 from functools import lru_cache
 from typing import Any, ClassVar
@@ -65,6 +68,26 @@ UNSUPPORTED_FLAVOURS = frozenset(
 EXTRA_FLAVOURS: dict[str, str] = {}
 
 
+class _SuffixIndex:
+    """Per DAG: the highest ``__N`` suffix in use for each task id core, updated incrementally."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.highest: dict[str, int] = {}
+
+    def refresh(self, task_ids: dict[str, Any]) -> None:
+        if len(task_ids) < self.seen:  # tasks were removed: start over
+            self.seen, self.highest = 0, {}
+        for task_id in itertools.islice(task_ids, self.seen, None):
+            core, suffix = _split_suffix(task_id)
+            if suffix:
+                self.highest[core] = max(self.highest.get(core, 0), int(suffix))
+        self.seen = len(task_ids)
+
+
+_suffix_indexes: weakref.WeakKeyDictionary[Any, _SuffixIndex] = weakref.WeakKeyDictionary()
+
+
 def get_unique_task_id(task_id: str, dag: Any = None, task_group: Any = None) -> str:
     """``task_id``, or ``task_id__N`` (N one more than the highest in use) when it is taken."""
     dag = dag or contexts.current_dag()
@@ -74,16 +97,13 @@ def get_unique_task_id(task_id: str, dag: Any = None, task_group: Any = None) ->
     full_id = group.child_id(task_id) if group is not None else task_id
     if full_id not in dag.task_dict:
         return task_id
+    index = _suffix_indexes.get(dag)
+    if index is None:
+        index = _suffix_indexes[dag] = _SuffixIndex()
+    index.refresh(dag.task_dict)
     full_core, _ = _split_suffix(full_id)
-    prefix = full_core + "__"
-    highest = 0
-    for existing in dag.task_dict:
-        if existing.startswith(prefix):
-            suffix = existing[len(prefix) :]
-            if suffix.isdigit():
-                highest = max(highest, int(suffix))
     core, _ = _split_suffix(task_id)
-    return f"{core}__{highest + 1}"
+    return f"{core}__{index.highest.get(full_core, 0) + 1}"
 
 
 def _split_suffix(task_id: str) -> tuple[str, str]:
@@ -93,9 +113,15 @@ def _split_suffix(task_id: str) -> tuple[str, str]:
     return task_id, ""
 
 
-@lru_cache(maxsize=1024)
 def _binding_signature(func: Callable[..., Any]) -> inspect.Signature:
     """``func``'s signature with context parameters made optional (the runtime fills them)."""
+    try:
+        return _binding_signature_cached(func)
+    except TypeError:  # an unhashable callable
+        return _make_binding_signature(func)
+
+
+def _make_binding_signature(func: Callable[..., Any]) -> inspect.Signature:
     signature = inspect.signature(func)
     parameters = [
         p.replace(default=None) if p.name in KNOWN_CONTEXT_KEYS and p.default is p.empty else p
@@ -105,9 +131,16 @@ def _binding_signature(func: Callable[..., Any]) -> inspect.Signature:
         return signature.replace(parameters=parameters)
     except ValueError as exc:
         raise DagDefinitionError(
-            f"task function {func.__name__!r}: a context parameter without a default comes before "
+            f"task function {_name(func)!r}: a context parameter without a default comes before "
             f"parameters that need a value; give it a default (e.g. ti=None) or move it last ({exc})"
         ) from None
+
+
+_binding_signature_cached = lru_cache(maxsize=1024)(_make_binding_signature)
+
+
+def _name(func: Callable[..., Any]) -> str:
+    return getattr(func, "__name__", None) or repr(func)
 
 
 class DecoratedOperator(BaseOperator):
@@ -147,7 +180,7 @@ class DecoratedOperator(BaseOperator):
         try:
             signature.bind(*op_args, **op_kwargs)
         except TypeError as exc:
-            raise TypeError(f"task {task_id!r}: cannot call {python_callable.__name__}(): {exc}") from None
+            raise TypeError(f"task {task_id!r}: cannot call {_name(python_callable)}(): {exc}") from None
         self.python_callable = python_callable
         self.op_args: Collection[Any] = op_args
         self.op_kwargs: Mapping[str, Any] = op_kwargs
@@ -228,7 +261,7 @@ def _infer_multiple_outputs(function: Callable[..., Any]) -> bool:
             stacklevel=4,
         )
         return False
-    except Exception:
+    except Exception:  # noqa: BLE001 - an annotation we cannot evaluate just means "no inference"
         return False
     origin = typing.get_origin(return_type) or return_type
     if origin is dict or typing.is_typeddict(return_type):
@@ -338,14 +371,11 @@ class TaskDecorator:
 
     def override(self, **kwargs: Any) -> TaskDecorator:
         """The same task function with other operator arguments (``task_id``, ``retries``...)."""
-        multiple_outputs = kwargs.pop("multiple_outputs", self._explicit_multiple_outputs)
-        return TaskDecorator(
-            self.function,
-            self.operator_class,
-            multiple_outputs,
-            {**self.kwargs, **kwargs},
-            self.decorator_name,
-        )
+        result = copy.copy(self)
+        if "multiple_outputs" in kwargs:
+            result._explicit_multiple_outputs = result.multiple_outputs = kwargs.pop("multiple_outputs")
+        result.kwargs = {**self.kwargs, **kwargs}
+        return result
 
     def _accepted_names(self) -> Sequence[str]:
         parameters = self.function_signature.parameters

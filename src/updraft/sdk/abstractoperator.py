@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from updraft.sdk.dependencies import DependencyMixin
+from updraft.sdk.trigger_rule import TriggerRule
 
 if TYPE_CHECKING:
     from updraft.sdk.dag import DAG
@@ -38,6 +39,8 @@ class AbstractOperator(DependencyMixin):
     upstream_task_ids: set[str]
     downstream_task_ids: set[str]
     task_group: TaskGroup | None
+    trigger_rule: TriggerRule
+    retries: int
     _dag: DAG | None = None
     is_mapped: bool = False
     #: Where in the DAG file the task was created ("file.py:12"), for error messages.

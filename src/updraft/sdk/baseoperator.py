@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from updraft.sdk.dag import DAG
     from updraft.sdk.mapping import OperatorPartial
     from updraft.sdk.taskgroup import TaskGroup
-    from updraft.sdk.xcom_arg import XComArg
+    from updraft.sdk.xcom_arg import PlainXComArg
 
 WEIGHT_RULES = ("downstream", "upstream", "absolute")
 _UPDRAFT_PACKAGE_DIR = __file__.rsplit("/sdk/", 1)[0]
@@ -376,7 +376,7 @@ class BaseOperator(AbstractOperator):
         return logging.getLogger(name)
 
     @property
-    def output(self) -> XComArg:
+    def output(self) -> PlainXComArg:
         """The task's return value, as an XComArg to pass to other tasks."""
         from updraft.sdk.xcom_arg import PlainXComArg
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -49,13 +48,15 @@ class CreationTracker:
     """
 
     def __init__(self) -> None:
-        self.objects: list[weakref.ReferenceType[Any]] = []
+        # Strong references: a task created and dropped at once (never attached) must still be
+        # seen, and the tracker only lives while one file is imported.
+        self.objects: list[Any] = []
 
     def add(self, obj: Any) -> None:
-        self.objects.append(weakref.ref(obj))
+        self.objects.append(obj)
 
     def alive(self) -> list[Any]:
-        return [o for o in (ref() for ref in self.objects) if o is not None]
+        return list(self.objects)
 
 
 _trackers: list[CreationTracker] = []
@@ -77,7 +78,7 @@ def track_creation(obj: Any) -> None:
         _trackers[-1].add(obj)
 
 
-class isolated:  # noqa: N801 - used as a context manager
+class isolated:
     """Temporarily hide any open DAG/TaskGroup contexts (used when building tasks at run time)."""
 
     depth = 0

@@ -148,8 +148,7 @@ class DAG:
         self.task_group = TaskGroup(None, dag=self)
         self.edge_info: dict[tuple[str, str], dict[str, Any]] = {}
         self._jinja_env: Any = None
-        if auto_register:
-            contexts.track_creation(self)
+        self.auto_register = auto_register
 
     # -- schedule ------------------------------------------------------------------------------
 
@@ -292,6 +291,9 @@ class DAG:
     # -- context manager -----------------------------------------------------------------------
 
     def __enter__(self) -> DAG:
+        # As in Airflow, a DAG used as a context manager is found even without a global name.
+        if self.auto_register:
+            contexts.track_creation(self)
         contexts.push_dag(self)
         return self
 

@@ -8,6 +8,7 @@ a TaskGroup, a Label, or a list of these) is a ``DependencyMixin``: it names its
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
@@ -117,7 +118,7 @@ def chain(*tasks: Any) -> None:
     ``chain(a, [b, c], [d, e], f)`` sets ``a >> b``, ``a >> c``, ``b >> d``, ``c >> e``,
     ``d >> f``, ``e >> f``, as Airflow's ``chain`` does.
     """
-    for up, down in zip(tasks, tasks[1:]):
+    for up, down in pairwise(tasks):
         up_is_list = isinstance(up, Sequence) and not isinstance(up, (str, DependencyMixin))
         down_is_list = isinstance(down, Sequence) and not isinstance(down, (str, DependencyMixin))
         if up_is_list and down_is_list:
@@ -143,7 +144,7 @@ def cross_downstream(from_tasks: Sequence[Any], to_tasks: Any) -> None:
 
 def chain_linear(*elements: Any) -> None:
     """Like chain, but every element of a list connects to every element of the next."""
-    for up, down in zip(elements, elements[1:]):
+    for up, down in pairwise(elements):
         ups = up if isinstance(up, Sequence) and not isinstance(up, DependencyMixin) else [up]
         for u in ups:
             u.set_downstream(down)

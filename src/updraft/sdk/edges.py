@@ -49,6 +49,6 @@ class EdgeModifier(DependencyMixin):
         return f"Label({self.label!r})"
 
 
-def Label(label: str) -> EdgeModifier:  # noqa: N802 - Airflow's public spelling
+def Label(label: str) -> EdgeModifier:
     """Name the edge between two tasks: ``a >> Label("ok") >> b``."""
     return EdgeModifier(label)

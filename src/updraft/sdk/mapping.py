@@ -19,7 +19,7 @@ from updraft.sdk.abstractoperator import AbstractOperator, validate_key
 from updraft.sdk.baseoperator import BaseOperator, _merged_default_args
 from updraft.sdk.exceptions import DagDefinitionError, MapLengthError
 from updraft.sdk.trigger_rule import parse_trigger_rule
-from updraft.sdk.xcom_arg import Resolvable, XComArg, resolve_value
+from updraft.sdk.xcom_arg import PlainXComArg, Resolvable, XComArg, resolve_value
 
 if TYPE_CHECKING:
     from updraft.sdk.dag import DAG
@@ -125,7 +125,7 @@ class OperatorPartial:
 class ExpandInput:
     value: Any
 
-    def iter_references(self) -> list[XComArg]:
+    def iter_references(self) -> list[PlainXComArg]:
         return list(XComArg.iter_xcom_args(self.value))
 
     def resolve(self, context: Any, max_length: int) -> list[dict[str, Any]]:

@@ -1,18 +1,17 @@
 """The stored JSON form of a DAG (``serialize_dag``, ``dag_hash``), its reader, and task priorities.
 
-The DAG processor serializes each DAG in the child process that imported the user's file; the
-scheduler and web server only see that JSON, read by ``deserialize_dag`` into light read-only
-objects named like the authoring ones. No pickles, no user code: a value that is not JSON is
-stored as a readable string, callbacks as "has one" flags. The output is deterministic (sorted
-ids, no memory addresses), so an unchanged DAG hashes the same in every process.
-"""
+The DAG processor serializes each DAG in the child that imported the user's file; the scheduler and
+web server only read that JSON, through ``deserialize_dag``'s light read-only objects named like the
+authoring ones. No pickles, no user code: a non-JSON value is stored as a readable string, callbacks
+as "has one" flags. The output is deterministic (sorted ids, no memory addresses), so an unchanged
+DAG hashes the same in every process."""
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from updraft.sdk.dag import ensure_aware
 from updraft.sdk.exceptions import DagCycleError, UpdraftException
 from updraft.sdk.mapping import DictOfListsExpandInput
+from updraft.sdk.params import ParamsDict
 from updraft.sdk.serde import encode_timezone, parse_timezone
 from updraft.sdk.timetables import Timetable, describe_schedule, deserialize_timetable, serialize_timetable
 from updraft.sdk.trigger_rule import TriggerRule
@@ -27,12 +27,10 @@ from updraft.sdk.xcom_arg import PlainXComArg, XComArg
 
 if TYPE_CHECKING:
     from updraft.sdk.dag import DAG
-    from updraft.sdk.params import ParamsDict
 
 __all__ = [
     "MAX_REPR_CHARS", "SERIALIZATION_VERSION", "DagSerializationError", "SerializedDag", "SerializedTask",
-    "SerializedTaskGroup", "dag_hash", "describe_xcom_arg", "deserialize_dag", "priority_weights",
-    "serialize_dag",
+    "SerializedTaskGroup", "dag_hash", "deserialize_dag", "priority_weights", "serialize_dag",
 ]  # fmt: skip
 
 SERIALIZATION_VERSION = 1
@@ -48,47 +46,25 @@ class DagSerializationError(UpdraftException):
     """A DAG could not be written to, or read back from, its stored JSON form."""
 
 
-# --- JSON values ------------------------------------------------------------------------------
-
-
-class _NotJson(Exception):
-    pass
-
-
-def _json(value: Any) -> Any:
-    """``value`` as it reads back from JSON (tuples become lists); raises _NotJson if it is not JSON."""
+def _json_or(value: Any, default: Any) -> Any:
+    """``value`` as it reads back from JSON (tuples become lists), or ``default`` if it is not JSON."""
     if type(value) in _SCALARS:
         return value
-    if isinstance(value, (set, frozenset)) or (
-        isinstance(value, dict) and not all(type(k) is str for k in value)
-    ):
-        raise _NotJson  # json.dumps would accept these and store them changed
+    if isinstance(value, dict) and not all(isinstance(key, str) for key in value):
+        return default  # json.dumps would store these keys as strings
     try:
         return json.loads(json.dumps(value, allow_nan=False))
     except (TypeError, ValueError, RecursionError):
-        raise _NotJson from None
-
-
-def _json_or(value: Any, default: Any) -> Any:
-    try:
-        return _json(value)
-    except _NotJson:
         return default
-
-
-def describe_xcom_arg(arg: XComArg) -> str:
-    """``XComArg('extract')``, ``XComArg('extract')['key']``, ``ZipXComArg(XComArg('a'), XComArg('b'))``."""
-    if isinstance(arg, PlainXComArg):
-        return repr(arg)
-    return f"{type(arg).__name__}({', '.join(repr(ref) for ref in arg.iter_plain())})"
 
 
 def _repr(value: Any, depth: int = 0) -> str:
     """A ``repr`` that is the same in every process: sets sorted, no memory addresses."""
     if depth > 20:
         return "..."
-    if isinstance(value, XComArg):
-        return describe_xcom_arg(value)
+    if isinstance(value, XComArg):  # XComArg('extract'), ZipXComArg(XComArg('a'), XComArg('b'))...
+        refs = ", ".join(repr(ref) for ref in value.iter_plain())
+        return repr(value) if isinstance(value, PlainXComArg) else f"{type(value).__name__}({refs})"
     if isinstance(value, (list, tuple, set, frozenset)):
         items = [_repr(v, depth + 1) for v in value]
         if isinstance(value, list):
@@ -101,7 +77,7 @@ def _repr(value: Any, depth: int = 0) -> str:
         return "{" + ", ".join(pairs) + "}"
     try:
         return _ADDRESS.sub("", repr(value))
-    except Exception:
+    except Exception:  # noqa: BLE001 - a user's __repr__ may raise anything
         return f"<{type(value).__name__} object>"
 
 
@@ -117,26 +93,18 @@ def _seconds(value: Any) -> float | None:
     return value.total_seconds() if isinstance(value, timedelta) else None if value is None else float(value)
 
 
-def _delta(value: float | None) -> timedelta | None:
-    return None if value is None else timedelta(seconds=value)
+def _delta(seconds: float) -> timedelta:
+    return timedelta(seconds=seconds)
 
 
 def _iso(value: datetime | None, tz: tzinfo) -> str | None:
-    aware = ensure_aware(value, tz)
-    return aware.isoformat() if aware is not None else None
-
-
-def _date(value: str | None) -> datetime | None:
-    return None if value is None else datetime.fromisoformat(value)
+    return None if (aware := ensure_aware(value, tz)) is None else aware.isoformat()
 
 
 def dag_hash(data: dict[str, Any]) -> str:
     """sha256 of the canonical JSON of ``serialize_dag``'s output: equal for an unchanged DAG."""
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-# --- the read-only objects --------------------------------------------------------------------
 
 
 @dataclass(slots=True, eq=False)
@@ -152,13 +120,13 @@ class SerializedTask:
     upstream_task_ids: set[str] = field(default_factory=set)
     downstream_task_ids: set[str] = field(default_factory=set)
     trigger_rule: TriggerRule = TriggerRule.ALL_SUCCESS
-    retries: int = 0
     retry_delay: timedelta = timedelta(seconds=300)
-    retry_exponential_backoff: bool | float = False
     max_retry_delay: timedelta | None = None
     execution_timeout: timedelta | None = None
     start_date: datetime | None = None
     end_date: datetime | None = None
+    retries: int = 0  # from here to ui_fgcolor: stored as they are
+    retry_exponential_backoff: bool | float = False
     pool: str = "default_pool"
     pool_slots: int = 1
     priority_weight: int = 1
@@ -177,8 +145,6 @@ class SerializedTask:
     max_active_tis_per_dag: int | None = None
     max_active_tis_per_dagrun: int | None = None
     executor: str | None = None
-    map_index_template: str | None = None
-    task_display_name: str | None = None
     doc_md: str | None = None
     ui_color: str = "#fff"
     ui_fgcolor: str = "#000"
@@ -242,22 +208,15 @@ class SerializedTaskGroup:
     parent_group: SerializedTaskGroup | None = field(default=None, repr=False)
     children: dict[str, SerializedTask | SerializedTaskGroup] = field(default_factory=dict, repr=False)
 
-    @property
-    def is_root(self) -> bool:
-        return self.group_id is None
-
     def iter_tasks(self) -> list[SerializedTask]:
-        tasks: list[SerializedTask] = []
-        for child in self.children.values():
-            tasks.extend(child.iter_tasks() if isinstance(child, SerializedTaskGroup) else [child])
-        return tasks
+        nested = (
+            c.iter_tasks() if isinstance(c, SerializedTaskGroup) else [c] for c in self.children.values()
+        )
+        return [task for tasks in nested for task in tasks]
 
     def iter_groups(self) -> list[SerializedTaskGroup]:
-        groups: list[SerializedTaskGroup] = []
-        for child in self.children.values():
-            if isinstance(child, SerializedTaskGroup):
-                groups += [child, *child.iter_groups()]
-        return groups
+        groups = [c for c in self.children.values() if isinstance(c, SerializedTaskGroup)]
+        return [g for group in groups for g in (group, *group.iter_groups())]
 
 
 @dataclass(slots=True, eq=False)
@@ -280,7 +239,6 @@ class SerializedDag:
     catchup: bool = False
     tags: list[str] = field(default_factory=list)
     owners: list[str] = field(default_factory=list)
-    owner_links: dict[str, str] = field(default_factory=dict)
     max_active_runs: int = 16
     max_active_tasks: int = 16
     max_consecutive_failed_dag_runs: int = 0
@@ -306,48 +264,53 @@ class SerializedDag:
         return [t for t in self.task_dict.values() if not t.downstream_task_ids]
 
     def get_task(self, task_id: str) -> SerializedTask:
-        try:
-            return self.task_dict[task_id]
-        except KeyError:
-            raise KeyError(f"DAG {self.dag_id!r} has no task {task_id!r}") from None
+        if task_id not in self.task_dict:
+            raise KeyError(f"DAG {self.dag_id!r} has no task {task_id!r}")
+        return self.task_dict[task_id]
 
     def get_edge_info(self, upstream_id: str, downstream_id: str) -> dict[str, Any]:
         return self.edge_info.get((upstream_id, downstream_id), {})
 
     def topological_sort(self) -> list[SerializedTask]:
         """Tasks with every upstream before its downstream; raises DagCycleError on a cycle."""
-        return [self.task_dict[task_id] for task_id in _topological_ids(self.task_dict, self.dag_id)]
+        tasks = self.task_dict
+        indegree = {task_id: len(task.upstream_task_ids) for task_id, task in tasks.items()}
+        ready = [task_id for task_id, count in reversed(indegree.items()) if count == 0]
+        order: list[SerializedTask] = []
+        while ready:
+            order.append(task := tasks[ready.pop()])
+            for down in sorted(task.downstream_task_ids, reverse=True):
+                indegree[down] -= 1
+                if indegree[down] == 0:
+                    ready.append(down)
+        if len(order) != len(tasks):
+            stuck = ", ".join(sorted(t for t, c in indegree.items() if c > 0))
+            raise DagCycleError(f"DAG {self.dag_id!r} has a dependency cycle among tasks {stuck}")
+        return order
 
     def __repr__(self) -> str:
         return f"<SerializedDag: {self.dag_id}>"
 
 
-#: Task attributes stored as they are (JSON-safe); the dataclass default stands in when missing.
-_TASK_COPIED = tuple((f.name, f.default) for f in fields(SerializedTask) if f.name in (
-    "retries", "retry_exponential_backoff", "pool", "pool_slots", "priority_weight", "weight_rule", "queue",
-    "owner", "depends_on_past", "wait_for_downstream", "ignore_first_depends_on_past",
-    "wait_for_past_depends_before_skipping", "do_xcom_push", "multiple_outputs", "email", "email_on_failure",
-    "email_on_retry", "max_active_tis_per_dag", "max_active_tis_per_dagrun", "executor", "map_index_template",
-    "task_display_name", "doc_md", "ui_color", "ui_fgcolor"))  # fmt: skip
-_TASK_READ = frozenset(f.name for f in fields(SerializedTask)) - {
-    "task_group", "upstream_task_ids", "downstream_task_ids", "trigger_rule", "retry_delay",
-    "max_retry_delay", "execution_timeout", "start_date", "end_date", "dag"}  # fmt: skip
-_DAG_COPIED = ("description", "doc_md", "catchup", "owner_links", "max_active_runs", "max_active_tasks",
-               "max_consecutive_failed_dag_runs", "fail_fast", "render_template_as_native_obj",
-               "is_paused_upon_creation", "dag_display_name")  # fmt: skip
-_DAG_READ = (*_DAG_COPIED, "timetable_summary", "timetable_description", "tags", "owners",
-             "has_on_success_callback", "has_on_failure_callback")  # fmt: skip
-_GROUP_FIELDS = tuple((f.name, f.default) for f in fields(SerializedTaskGroup))[:7]
-
-
-# --- writing ----------------------------------------------------------------------------------
-
-
-@functools.cache
-def _class_flags(cls: type) -> tuple[bool, bool]:
-    """(inherits EmptyOperator, is a sensor), by class names: the SDK cannot import operators."""
-    names = {klass.__name__ for klass in cls.__mro__}
-    return "EmptyOperator" in names, "BaseSensorOperator" in names or getattr(cls, "is_sensor", False) is True
+_NAMES = [f.name for f in fields(SerializedTask)]
+#: Task attributes stored as they are (JSON-safe), only when they differ from the dataclass default
+#: (changing such a default changes what stored DAGs mean: bump SERIALIZATION_VERSION then).
+_TASK_COPIED = tuple(
+    (f.name, f.default)
+    for f in fields(SerializedTask)[_NAMES.index("retries") : _NAMES.index("ui_fgcolor") + 1]
+)
+_TASK_READ = frozenset(_NAMES) - {"task_group", "dag", "operator_name"}
+#: How stored values turn back into attribute values; the others are read as they are.
+_READERS: dict[str, Any] = {"upstream_task_ids": set, "downstream_task_ids": set, "trigger_rule": TriggerRule,
+    "retry_delay": _delta, "max_retry_delay": _delta, "execution_timeout": _delta, "dagrun_timeout": _delta,
+    "start_date": datetime.fromisoformat, "end_date": datetime.fromisoformat, "timezone": parse_timezone,
+    "timetable": deserialize_timetable, "params": ParamsDict.deserialize}  # fmt: skip
+_DAG_COPIED = ("description", "doc_md", "catchup", "max_active_runs", "max_active_tasks", "fail_fast",
+    "max_consecutive_failed_dag_runs", "render_template_as_native_obj", "is_paused_upon_creation",
+    "dag_display_name")  # fmt: skip
+_DAG_READ = frozenset(f.name for f in fields(SerializedDag)) - {"task_dict", "task_group", "edge_info"}
+_GROUP_FIELDS = [(f.name, f.default) for f in fields(SerializedTaskGroup)][:-2]  # not parent, children
+_GROUP_NAMES = frozenset(name for name, _ in _GROUP_FIELDS)
 
 
 def _expand_fields(task: Any) -> dict[str, Any]:
@@ -373,14 +336,14 @@ def _expand_fields(task: Any) -> dict[str, Any]:
 def _serialize_task(task: Any, tz: tzinfo) -> dict[str, Any]:
     mapped = bool(getattr(task, "is_mapped", False))
     cls = task.operator_class if mapped else type(task)
-    inherits_empty, is_sensor = _class_flags(cls)
-    out = {name: _safe(getattr(task, name, default)) for name, default in _TASK_COPIED}
-    callbacks = [bool(getattr(task, f"on_{kind}_callback", None)) for kind in _CALLBACKS]
-    out.update({f"has_on_{kind}_callback": has for kind, has in zip(_CALLBACKS, callbacks, strict=True)})
-    has_outlets = bool(getattr(task, "outlets", None))
+    mro = {klass.__name__ for klass in cls.__mro__}  # by name: the SDK cannot import operators
+    callbacks = {f"has_on_{k}_callback": bool(getattr(task, f"on_{k}_callback", None)) for k in _CALLBACKS}
+    copied = ((name, default, _safe(getattr(task, name, default))) for name, default in _TASK_COPIED)
+    out = {name: value for name, default, value in copied if value != default} | callbacks
     template_fields = [str(name) for name in task.template_fields]
     extra = _expand_fields(task) if mapped else {}
-    expanded = set(extra.get("expand_names", ()))
+    expanded = extra.get("expand_names", ())
+    empty = "EmptyOperator" in mro and not getattr(task, "outlets", None) and not any(callbacks.values())
     out.update(
         task_id=task.task_id,
         label=task.label,
@@ -396,8 +359,8 @@ def _serialize_task(task: Any, tz: tzinfo) -> dict[str, Any]:
         execution_timeout=_seconds(getattr(task, "execution_timeout", None)),
         start_date=_iso(getattr(task, "start_date", None), tz),
         end_date=_iso(getattr(task, "end_date", None), tz),
-        is_empty=inherits_empty and not has_outlets and not any(callbacks),
-        is_sensor=is_sensor,
+        is_empty=empty,
+        is_sensor="BaseSensorOperator" in mro or getattr(cls, "is_sensor", False) is True,
         is_mapped=mapped,
         template_fields=template_fields,
         template_ext=_safe(list(getattr(task, "template_ext", ()))),
@@ -410,9 +373,8 @@ def _serialize_task(task: Any, tz: tzinfo) -> dict[str, Any]:
 
 def _serialize_group(group: Any) -> dict[str, Any]:
     out = {name: _safe(getattr(group, name, default)) for name, default in _GROUP_FIELDS}
-    children = group.children.items()
     out["children"] = [
-        _serialize_group(child) if hasattr(child, "children") else key for key, child in children
+        _serialize_group(c) if hasattr(c, "children") else k for k, c in group.children.items()
     ]
     return out
 
@@ -421,10 +383,7 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
     """The DAG as JSON-compatible data: ``{"__version": SERIALIZATION_VERSION, "dag": {...}}``."""
     where, tz, timetable = f"DAG {dag.dag_id!r}", dag.timezone, dag.timetable
     if (timetable_data := _json_or(serialize_timetable(timetable), _SKIP)) is _SKIP:
-        raise DagSerializationError(
-            f"{where}: timetable {type(timetable).__name__}.serialize() returned a value that is not "
-            "JSON (use only str, int, float, bool, None, lists and dicts with string keys)"
-        )
+        raise DagSerializationError(f"{where}: {type(timetable).__name__}.serialize() must return JSON data")
     try:
         timezone_name = encode_timezone(tz)
     except ValueError as exc:
@@ -435,7 +394,7 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
             tasks.append(_serialize_task(dag.task_dict[task_id], tz))
         except Exception as exc:
             raise DagSerializationError(f"{where}, task {task_id!r}: cannot serialize: {exc}") from exc
-    data = {name: _safe(getattr(dag, name)) for name in _DAG_COPIED}
+    data, edges = {name: _safe(getattr(dag, name)) for name in _DAG_COPIED}, dag.edge_info.items()
     data.update(
         dag_id=dag.dag_id,
         fileloc=dag.fileloc,
@@ -451,40 +410,23 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         dagrun_timeout=_seconds(dag.dagrun_timeout),
         has_on_success_callback=bool(dag.on_success_callback),
         has_on_failure_callback=bool(dag.on_failure_callback),
-        edge_info=[
-            {"from": up, "to": down, "label": _safe(info.get("label"))}
-            for (up, down), info in sorted(dag.edge_info.items())
-        ],
+        edge_info=[{"from": u, "to": d, "label": _safe(i.get("label"))} for (u, d), i in sorted(edges)],
         task_group=_serialize_group(dag.task_group),
         tasks=tasks,
     )
     return {"__version": SERIALIZATION_VERSION, "dag": data}
 
 
-# --- reading ----------------------------------------------------------------------------------
-
-
-def _deserialize_task(data: dict[str, Any]) -> SerializedTask:
-    return SerializedTask(
-        operator_name=data.get("operator", ""),
-        upstream_task_ids=set(data.get("upstream_task_ids", ())),
-        downstream_task_ids=set(data.get("downstream_task_ids", ())),
-        trigger_rule=TriggerRule(data.get("trigger_rule", "all_success")),
-        retry_delay=timedelta(seconds=data.get("retry_delay", 300.0)),
-        max_retry_delay=_delta(data.get("max_retry_delay")),
-        execution_timeout=_delta(data.get("execution_timeout")),
-        start_date=_date(data.get("start_date")),
-        end_date=_date(data.get("end_date")),
-        **{k: v for k, v in data.items() if k in _TASK_READ},
-    )
+def _read(data: dict[str, Any], names: Collection[str]) -> dict[str, Any]:
+    return {
+        k: _READERS[k](v) if k in _READERS and v is not None else v for k, v in data.items() if k in names
+    }
 
 
 def _deserialize_group(
     data: dict[str, Any], parent: SerializedTaskGroup | None, tasks: dict[str, SerializedTask]
 ) -> SerializedTaskGroup:
-    group = SerializedTaskGroup(
-        **{name: data.get(name, default) for name, default in _GROUP_FIELDS}, parent_group=parent
-    )
+    group = SerializedTaskGroup(**{k: v for k, v in data.items() if k in _GROUP_NAMES}, parent_group=parent)
     for child in data.get("children", ()):
         if isinstance(child, str):
             group.children[child] = tasks[child]
@@ -497,8 +439,6 @@ def _deserialize_group(
 
 def deserialize_dag(data: dict[str, Any]) -> SerializedDag:
     """Read ``serialize_dag``'s output (also after a JSON round trip) into a SerializedDag."""
-    from updraft.sdk.params import ParamsDict
-
     version, body = data.get("__version"), data.get("dag")
     dag_id = body.get("dag_id") if isinstance(body, dict) else None
     if not isinstance(body, dict) or version != SERIALIZATION_VERSION:
@@ -507,63 +447,36 @@ def deserialize_dag(data: dict[str, Any]) -> SerializedDag:
             f"{SERIALIZATION_VERSION}: parse the DAG file again"
         )
     try:
-        task_dict = {t["task_id"]: _deserialize_task(t) for t in body["tasks"]}
-        task_group = _deserialize_group(body["task_group"], None, task_dict)
+        tasks = {
+            t["task_id"]: SerializedTask(**_read(t, _TASK_READ), operator_name=t["operator"])
+            for t in body["tasks"]
+        }
+        task_group = _deserialize_group(body["task_group"], None, tasks)
+        edge_info = {(e["from"], e["to"]): {"label": e["label"]} for e in body["edge_info"]}
         dag = SerializedDag(
-            dag_id=body["dag_id"],
-            fileloc=body.get("fileloc", ""),
-            timetable=deserialize_timetable(body["timetable"]),
-            timezone=parse_timezone(body.get("timezone", "UTC")),
-            params=ParamsDict.deserialize(body.get("params") or {}),
-            task_dict=task_dict,
-            task_group=task_group,
-            start_date=_date(body.get("start_date")),
-            end_date=_date(body.get("end_date")),
-            dagrun_timeout=_delta(body.get("dagrun_timeout")),
-            edge_info={(e["from"], e["to"]): {"label": e["label"]} for e in body.get("edge_info", ())},
-            **{k: body[k] for k in _DAG_READ if k in body},
+            **_read(body, _DAG_READ), task_dict=tasks, task_group=task_group, edge_info=edge_info
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise DagSerializationError(f"serialized DAG {dag_id!r} is malformed: {exc!r}") from exc
-    for task in task_dict.values():
+    for task in tasks.values():
         task.dag = dag
         if task.task_group is None:
             task.task_group = task_group
     return dag
 
 
-# --- graph helpers ----------------------------------------------------------------------------
-
-
-def _topological_ids(task_dict: dict[str, Any], dag_id: str) -> list[str]:
-    indegree = {task_id: len(task.upstream_task_ids) for task_id, task in task_dict.items()}
-    ready = [task_id for task_id, count in reversed(indegree.items()) if count == 0]
-    order: list[str] = []
-    while ready:
-        task_id = ready.pop()
-        order.append(task_id)
-        for down in sorted(task_dict[task_id].downstream_task_ids, reverse=True):
-            indegree[down] -= 1
-            if indegree[down] == 0:
-                ready.append(down)
-    if len(order) != len(task_dict):
-        stuck = sorted(t for t, c in indegree.items() if c > 0)
-        raise DagCycleError(f"DAG {dag_id!r} has a dependency cycle among tasks {', '.join(stuck)}")
-    return order
-
-
 def priority_weights(dag_like: Any) -> dict[str, int]:
     """Each task's effective priority under its weight_rule, on a DAG or a SerializedDag.
 
-    ``downstream``: own weight plus the weights of every task downstream; ``upstream``: plus every
-    task upstream; ``absolute``: own weight. One pass in topological order builds each task's
-    relatives as a bitset from its direct relatives' bitsets; sums use one mask per distinct weight.
-    """
+    ``downstream``: own weight plus the weights of all tasks downstream; ``upstream``: of all tasks
+    upstream; ``absolute``: own weight. One pass in topological order builds each task's relatives
+    as a bitset from its direct relatives' bitsets; sums use one mask per distinct weight."""
     tasks = dag_like.task_dict
-    order = _topological_ids(tasks, dag_like.dag_id)
+    order = [task.task_id for task in dag_like.topological_sort()]
     index = {task_id: i for i, task_id in enumerate(order)}
     own = [int(tasks[task_id].priority_weight) for task_id in order]
-    rules = [str(getattr(tasks[t], "weight_rule", "downstream")) for t in order]
+    rules = [getattr(tasks[t], "weight_rule", "downstream") for t in order]
+    rules = [str(getattr(rule, "value", rule)) for rule in rules]  # a WeightRule enum, or its value
     masks: dict[int, int] = {}
     for i, weight in enumerate(own):
         masks[weight] = masks.get(weight, 0) | (1 << i)
@@ -577,7 +490,7 @@ def priority_weights(dag_like: Any) -> dict[str, int]:
                 bits[i] |= bits[j] | (1 << j)
         return bits
 
-    sets = {rule: relatives(rule == "upstream") for rule in ("downstream", "upstream") if rule in rules}
+    sets = {rule: relatives(rule == "upstream") for rule in {"downstream", "upstream"} & set(rules)}
     result: dict[str, int] = {}
     for i, task_id in enumerate(order):
         bits = sets[rules[i]][i] if rules[i] in sets else 0

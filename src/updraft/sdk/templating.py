@@ -210,9 +210,7 @@ def _wrap(task: Any, field: str, failure: _Failure) -> TemplateRenderError:
     if failure.line is not None:
         position.append(f"line {failure.line}")
     pos = f" ({', '.join(position)})" if position else ""
-    error = TemplateRenderError(f"{where}cannot render template {target}{pos}: {failure.detail}")
-    error.__cause__ = failure.cause
-    return error
+    return TemplateRenderError(f"{where}cannot render template {target}{pos}: {failure.detail}")
 
 
 # -- rendering ---------------------------------------------------------------------------------
@@ -251,9 +249,12 @@ def _run(template: jinja2.Template, context: Any, native: bool) -> Any:
         return "".join(nodes)
     except _PASS_THROUGH:
         raise
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - anything raised while rendering is a render error
         line, name = _template_position(exc)
-        raise _Failure(_describe(exc), line, name, exc) from None
+        detail = _describe(exc)
+        if isinstance(exc, jinja2.TemplateNotFound):  # an {% include %} or {% extends %}
+            detail = f"template file {exc.name!r} not found in the search path {_search_path(template.environment)}"
+        raise _Failure(detail, line, name, exc) from None
 
 
 def _render_string(value: str, context: Any, env: jinja2.Environment, template_ext: Any) -> Any:
@@ -337,12 +338,14 @@ def render_value(value: Any, context: Any, env: jinja2.Environment | None, *, ta
     try:
         return _render(value, context, env, _ext_of(task), set())
     except _Failure as failure:
-        raise _wrap(task, field, failure) from None
+        raise _wrap(task, field, failure) from failure.cause
 
 
 def render_template_fields(task: Any, context: Any, env: jinja2.Environment | None = None) -> None:
     """Render every field named in ``task.template_fields`` and store the result on the task."""
     fields: Iterable[str] = task.template_fields
+    if isinstance(fields, str):  # a common slip: template_fields = ("sql") is just "sql"
+        fields = (fields,)
     if not fields:
         return
     if env is None:
@@ -360,6 +363,6 @@ def render_template_fields(task: Any, context: Any, env: jinja2.Environment | No
         try:
             rendered = _render(value, context, env, template_ext, seen)
         except _Failure as failure:
-            raise _wrap(task, field, failure) from None
+            raise _wrap(task, field, failure) from failure.cause
         if rendered is not value:
             setattr(task, field, rendered)

@@ -45,6 +45,11 @@ def _to_utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _after_end(at: dt.datetime, restriction: TimeRestriction) -> bool:
+    """Whether ``at`` is past the restriction's (inclusive) end date."""
+    return restriction.latest is not None and at > _to_utc(restriction.latest)
+
+
 @dataclass(frozen=True)
 class DataInterval:
     """The span of data one DAG run works on; both ends are aware datetimes."""
@@ -141,7 +146,7 @@ class _Builtin(Timetable):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not cls.__name__.startswith("_"):
+        if cls.__module__ == __name__ and not cls.__name__.startswith("_"):
             _BUILTINS[cls.__name__] = cls
 
     def __eq__(self, other: object) -> bool:
@@ -201,7 +206,7 @@ class OnceTimetable(_Builtin):
         if last_automated_data_interval is not None:
             return None
         at = _to_utc(restriction.earliest) if restriction.earliest else _utcnow()
-        if restriction.latest is not None and at > restriction.latest:
+        if _after_end(at, restriction):
             return None
         return DagRunInfo.exact(at)
 
@@ -227,7 +232,7 @@ class ContinuousTimetable(_Builtin):
             start, end = first, first + (last.end - last.start)
         else:
             start, end = _to_utc(last.end), now
-        if restriction.latest is not None and end > restriction.latest:
+        if _after_end(end, restriction):
             return None
         return DagRunInfo.interval(start, end)
 
@@ -370,7 +375,7 @@ class _DataIntervalTimetable(_Builtin):
                 start = self._get_next(last.start)
             if earliest is not None:
                 start = max(start, earliest)
-        if restriction.latest is not None and start > restriction.latest:
+        if _after_end(start, restriction):
             return None
         return DagRunInfo.interval(start, self._get_next(start))
 
@@ -453,7 +458,7 @@ class _TriggerTimetable(_Builtin):
             if earliest is not None:
                 candidates.append(self._align_to_next(earliest))
             at = max(candidates)
-        if restriction.latest is not None and at > restriction.latest:
+        if _after_end(at, restriction):
             return None
         return DagRunInfo(at, DataInterval(at - self._interval, at), logical_date=at)
 

@@ -8,6 +8,7 @@ escapes as an updraft error. A callback that raises is logged and changes nothin
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import math
 import signal
@@ -21,7 +22,6 @@ from typing import Any
 
 from updraft.core.runtime.context import build_context
 from updraft.core.runtime.task_instance import RuntimeTaskInstance
-from updraft.sdk import serde
 from updraft.sdk.abstractoperator import AbstractOperator
 from updraft.sdk.baseoperator import BaseOperator
 from updraft.sdk.exceptions import (
@@ -101,17 +101,18 @@ def _run_callbacks(callbacks: list[Callable[..., Any]], context: Any, kind: str)
     for callback in callbacks:
         try:
             callback(context)
-        except Exception:  # noqa: BLE001 - a callback must never change the task's state
+        except Exception:
             log.exception("%s %r raised; the task's state is unchanged", kind, callback)
 
 
 def _json_safe(value: Any) -> Any:
-    try:
-        text = serde.encode(value)
-    except Exception:  # noqa: BLE001
-        text = None
-    if text is not None and len(text) <= MAX_RENDERED_CHARS and isinstance(value, (str, int, float, bool, list, dict)):
-        return value
+    """A rendered field as stored for the UI: plain JSON when it is, else its repr (truncated)."""
+    if isinstance(value, (str, int, float, bool, list, dict)) or value is None:
+        try:
+            if len(json.dumps(value)) <= MAX_RENDERED_CHARS:
+                return value
+        except (TypeError, ValueError):
+            pass
     rendered = value if isinstance(value, str) else repr(value)
     return rendered[:MAX_RENDERED_CHARS]
 

@@ -112,10 +112,11 @@ def _add_airflow2_dates(context: Context, logical_date: datetime | None) -> None
     )
     context["next_execution_date"] = next_date
     context["prev_execution_date"] = prev_date
-    context["next_ds"] = _ds(next_date)
-    context["next_ds_nodash"] = _ds(next_date).replace("-", "") if next_date else None
-    context["prev_ds"] = _ds(prev_date)
-    context["prev_ds_nodash"] = _ds(prev_date).replace("-", "") if prev_date else None
+    next_ds, prev_ds = _ds(next_date), _ds(prev_date)
+    context["next_ds"] = next_ds
+    context["next_ds_nodash"] = next_ds.replace("-", "") if next_ds else None
+    context["prev_ds"] = prev_ds
+    context["prev_ds_nodash"] = prev_ds.replace("-", "") if prev_ds else None
     yesterday = _ds(logical_date - timedelta(days=1))
     tomorrow = _ds(logical_date + timedelta(days=1))
     context["yesterday_ds"] = yesterday

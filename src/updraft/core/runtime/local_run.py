@@ -31,7 +31,8 @@ from updraft.core.trigger_rules import UpstreamCounts, Verdict, evaluate
 from updraft.sdk.abstractoperator import AbstractOperator
 from updraft.sdk.dag import DAG
 from updraft.sdk.mapping import MappedOperator
-from updraft.sdk.states import DagRunState, TaskInstanceState as TI
+from updraft.sdk.states import DagRunState
+from updraft.sdk.states import TaskInstanceState as TI
 
 log = logging.getLogger(__name__)
 FINISHED = frozenset({TI.SUCCESS, TI.FAILED, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED})
@@ -280,7 +281,7 @@ class LocalRunDriver:
 
     def _skips_for(self, outcome: AttemptOutcome) -> list[tuple[str, int, str | None]]:
         """Branching asked to skip these tasks: only those that have not started are skipped."""
-        changes = []
+        changes: list[tuple[str, int, str | None]] = []
         for task_id in sorted(outcome.skipped_downstream):
             if task_id not in self.tis:
                 continue
@@ -336,7 +337,7 @@ class LocalRunDriver:
         for callback in callbacks:
             try:
                 callback(context)
-            except Exception:  # noqa: BLE001 - a DAG callback never changes the run's state
+            except Exception:
                 log.exception("DAG %s callback %r raised; the run's state is unchanged", state.value, callback)
 
     def _report(self, running: str | None) -> None:

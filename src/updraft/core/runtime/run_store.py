@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, or_, select, update
 
 from updraft.core.db.models import DagRun, TaskInstance, TaskInstanceHistory
 from updraft.core.db.types import utcnow
@@ -21,7 +21,7 @@ from updraft.core.runtime.task_instance import RunInfo
 from updraft.sdk.abstractoperator import AbstractOperator
 from updraft.sdk.states import DagRunState
 
-TI_TABLE = TaskInstance.__table__
+TI_TABLE: Table = TaskInstance.__table__  # type: ignore[assignment]
 HOSTNAME = socket.gethostname()
 
 

@@ -24,7 +24,7 @@ def attempt_log_path(base: Path, dag_id: str, run_id: str, task_id: str, map_ind
 
 
 class _Formatter(logging.Formatter):
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         seconds = time.gmtime(record.created)
         return time.strftime("%Y-%m-%dT%H:%M:%S", seconds) + f".{int(record.msecs):03d}+0000"
 
@@ -70,7 +70,7 @@ class AttemptLog:
 
     def __enter__(self) -> AttemptLog:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = open(self.path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115
+        self._file = open(self.path, "a", encoding="utf-8", buffering=1)
         self.handler = logging.StreamHandler(self._file)
         self.handler.setFormatter(_Formatter(LOG_FORMAT))
         self.handler.setLevel(self.level)

@@ -26,7 +26,7 @@ SHAPES = {
     "xcom_chain50": ("xcom", 50),
 }
 
-DAG_TEMPLATE = '''
+DAG_TEMPLATE = """
 from datetime import datetime
 from updraft import DAG, task
 from updraft.operators import PythonOperator
@@ -60,7 +60,7 @@ with DAG("{dag_id}", start_date=datetime(2024, 1, 1), schedule=None) as dag:
         value = start()
         for i in range(size - 1):
             value = step.override(task_id=f"step{{i}}")(value)
-'''
+"""
 
 
 def task_count(kind: str, size: int) -> int:
@@ -89,8 +89,12 @@ def main() -> int:
                 started = time.perf_counter()
                 subprocess.run(command, env=env, check=True, capture_output=True)
                 times.append(time.perf_counter() - started)
-            results[dag_id] = {"tasks": task_count(kind, size), "median_s": statistics.median(times),
-                               "min_s": min(times), "max_s": max(times)}
+            results[dag_id] = {
+                "tasks": task_count(kind, size),
+                "median_s": statistics.median(times),
+                "min_s": min(times),
+                "max_s": max(times),
+            }
     base = results["chain1"]["median_s"]
     print(f"{'shape':<14}{'tasks':>6}{'median s':>10}{'min s':>8}{'per-task ms':>13}")
     for dag_id, row in results.items():
@@ -98,8 +102,10 @@ def main() -> int:
         per_task = (row["median_s"] - base) / (tasks - 1) * 1000 if tasks > 1 else float("nan")
         row["per_task_overhead_ms"] = per_task
         print(f"{dag_id:<14}{tasks:>6}{row['median_s']:>10.3f}{row['min_s']:>8.3f}{per_task:>13.2f}")
-    goals = [("chain100 whole command <= 0.6 s", results["chain100"]["median_s"] <= 0.6),
-             ("chain100 per-task overhead <= 2 ms", results["chain100"]["per_task_overhead_ms"] <= 2.0)]
+    goals = [
+        ("chain100 whole command <= 0.6 s", results["chain100"]["median_s"] <= 0.6),
+        ("chain100 per-task overhead <= 2 ms", results["chain100"]["per_task_overhead_ms"] <= 2.0),
+    ]
     for name, met in goals:
         print(f"goal {name}: {'met' if met else 'NOT met'}")
     if args.json:

@@ -28,8 +28,10 @@ def main() -> int:
         if subprocess.call([updraft, "dags", "test", dag_id]) != 0:
             failed.append(dag_id)
     home = os.environ.get("UPDRAFT_HOME", "~/updraft")
-    print(f"\n{len(bag.dags) - len(failed)} of {len(bag.dags)} example DAGs succeeded; "
-          f"state and logs are in {home} (try `updraft dags list-runs example_tutorial`).")
+    print(
+        f"\n{len(bag.dags) - len(failed)} of {len(bag.dags)} example DAGs succeeded; "
+        f"state and logs are in {home} (try `updraft dags list-runs example_tutorial`)."
+    )
     return 1 if failed else 0
 
 

@@ -24,13 +24,16 @@ def empty_folder(tmp_path: Path) -> str:
 
 def states(result) -> dict[str, str]:
     return {
-        (r.task_id if r.map_index < 0 else f"{r.task_id}[{r.map_index}]"): r.state.value for r in result.records
+        (r.task_id if r.map_index < 0 else f"{r.task_id}[{r.map_index}]"): r.state.value
+        for r in result.records
     }
 
 
 def xcom(db_url: str, dag_id: str, task_id: str, key: str = "return_value"):
     with get_engine(db_url).connect() as conn:
-        text = conn.scalar(select(XCom.value).where(XCom.dag_id == dag_id, XCom.task_id == task_id, XCom.key == key))
+        text = conn.scalar(
+            select(XCom.value).where(XCom.dag_id == dag_id, XCom.task_id == task_id, XCom.key == key)
+        )
     return serde.decode(text)
 
 
@@ -38,7 +41,10 @@ def test_examples_load_without_import_errors():
     bag = load_dagbag([EXAMPLE_DAGS_FOLDER])
     assert bag.import_errors == {}
     assert set(bag.dags) == {
-        "example_tutorial", "example_branching", "example_taskflow_mapping", "example_xcom_handoff",
+        "example_tutorial",
+        "example_branching",
+        "example_taskflow_mapping",
+        "example_xcom_handoff",
     }
 
 
@@ -59,7 +65,9 @@ def test_tutorial(db_url: str, empty_folder: str):
     ],
 )
 def test_branching(db_url: str, empty_folder: str, day: str, rows: int, followed: str, skipped: set[str]):
-    result = run_dag("example_branching", day, {"rows": rows}, dags_folder=empty_folder, include_examples=True)
+    result = run_dag(
+        "example_branching", day, {"rows": rows}, dags_folder=empty_folder, include_examples=True
+    )
     got = states(result)
     assert result.state.value == "success"
     assert got[followed] == "success" and got["join"] == "success"
@@ -67,11 +75,18 @@ def test_branching(db_url: str, empty_folder: str, day: str, rows: int, followed
 
 
 def test_taskflow_mapping(db_url: str, empty_folder: str):
-    result = run_dag("example_taskflow_mapping", "2024-02-01", {"batch": "abc"}, dags_folder=empty_folder,
-                     include_examples=True)
+    result = run_dag(
+        "example_taskflow_mapping",
+        "2024-02-01",
+        {"batch": "abc"},
+        dags_folder=empty_folder,
+        include_examples=True,
+    )
     got = states(result)
     assert result.state.value == "success"
-    assert [k for k in got if k.startswith("per_file.count_words[")] == [f"per_file.count_words[{i}]" for i in range(4)]
+    assert [k for k in got if k.startswith("per_file.count_words[")] == [
+        f"per_file.count_words[{i}]" for i in range(4)
+    ]
     # len("abc/part-N.txt") == 14, times the partial multiplier 2, for 4 files.
     assert xcom(db_url, "example_taskflow_mapping", "total") == {"files": 4, "words": 112}
     assert xcom(db_url, "example_taskflow_mapping", "announce") == "4 files, 112 words"
@@ -80,5 +95,8 @@ def test_taskflow_mapping(db_url: str, empty_folder: str):
 def test_xcom_handoff(db_url: str, empty_folder: str):
     result = run_dag("example_xcom_handoff", "2024-02-01", dags_folder=empty_folder, include_examples=True)
     assert result.state.value == "success"
-    assert xcom(db_url, "example_xcom_handoff", "transform") == {"regions": ["eu", "us"], "sum": Decimal("14.75")}
+    assert xcom(db_url, "example_xcom_handoff", "transform") == {
+        "regions": ["eu", "us"],
+        "sum": Decimal("14.75"),
+    }
     assert xcom(db_url, "example_xcom_handoff", "shout") == "2 REGIONS, TOTAL 14.75"

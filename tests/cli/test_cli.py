@@ -59,7 +59,8 @@ def test_dags_test_succeeds_prints_the_table_and_records_the_run(cli_env: dict[s
         run(cli_env, "tasks", "states-for-dag-run", "cli_dag", runs[0]["run_id"], "-o", "json").stdout
     )
     assert {s["task_id"]: (s["state"], s["try_number"]) for s in states} == {
-        "hello": ("success", 1), "double": ("success", 1),
+        "hello": ("success", 1),
+        "double": ("success", 1),
     }
     log = run(cli_env, "tasks", "logs", "cli_dag", runs[0]["run_id"], "hello")
     assert "hello 2024-03-01" in log.stdout
@@ -124,11 +125,13 @@ def test_logs_of_unknown_task_and_try_are_clear_errors(cli_env: dict[str, str]):
 
 
 def test_config_list_and_get_value_follow_env_over_file_over_default(updraft_home: Path):
-    (updraft_home / "updraft.cfg").write_text(textwrap.dedent("""
+    (updraft_home / "updraft.cfg").write_text(
+        textwrap.dedent("""
         [core]
         max_map_length = 77
         parallelism = 5
-    """))
+    """)
+    )
     env = {**os.environ, "UPDRAFT__CORE__PARALLELISM": "9"}
     assert run(env, "config", "get-value", "core", "max_map_length").stdout.strip() == "77"
     assert run(env, "config", "get-value", "core", "parallelism").stdout.strip() == "9"

@@ -18,7 +18,10 @@ with DAG("{dag_id}", schedule=None):
 
 BROKEN = {
     "syntax.py": ("from updraft import DAG\nwith DAG('x' schedule=None):\n    pass\n", "SyntaxError"),
-    "raises.py": ("from updraft import DAG\nraise RuntimeError('boom in dag file')\n", "RuntimeError: boom in dag file"),
+    "raises.py": (
+        "from updraft import DAG\nraise RuntimeError('boom in dag file')\n",
+        "RuntimeError: boom in dag file",
+    ),
     "cycle.py": (
         """
         from updraft import DAG
@@ -128,15 +131,23 @@ def test_safe_mode_and_ignore_file_skip_files(tmp_path: Path):
 
 
 def test_a_dag_factory_in_a_helper_module_loads_and_fileloc_is_the_dag_file(tmp_path: Path):
-    write(tmp_path, "factory_lib.py", textwrap.dedent("""
+    write(
+        tmp_path,
+        "factory_lib.py",
+        textwrap.dedent("""
         from updraft import DAG
         from updraft.operators import EmptyOperator
         def make(dag_id):
             with DAG(dag_id, schedule=None) as d:
                 EmptyOperator(task_id="t")
             return d
-    """))
-    write(tmp_path, "generated.py", "# DAGs from a factory\nfrom factory_lib import make\nfor i in range(3):\n    globals()[f'd{i}'] = make(f'gen_{i}')\n")
+    """),
+    )
+    write(
+        tmp_path,
+        "generated.py",
+        "# DAGs from a factory\nfrom factory_lib import make\nfor i in range(3):\n    globals()[f'd{i}'] = make(f'gen_{i}')\n",
+    )
     bag = load_dagbag([tmp_path])
     assert {"gen_0", "gen_1", "gen_2"} <= set(bag.dags)
     assert bag.dags["gen_1"].fileloc == str(tmp_path / "generated.py")
@@ -152,10 +163,10 @@ def test_import_timeout_is_an_import_error(tmp_path: Path):
 
 @pytest.mark.parametrize("with_context", [True, False])
 def test_only_dags_in_a_with_block_are_found_without_a_global_name(tmp_path: Path, with_context: bool):
-    body = (
-        "from updraft import DAG\nfrom updraft.operators import EmptyOperator\n"
-        + ("with DAG('anon', schedule=None):\n    EmptyOperator(task_id='t')\n" if with_context
-           else "def build():\n    d = DAG('anon', schedule=None)\n    EmptyOperator(task_id='t', dag=d)\nbuild()\n")
+    body = "from updraft import DAG\nfrom updraft.operators import EmptyOperator\n" + (
+        "with DAG('anon', schedule=None):\n    EmptyOperator(task_id='t')\n"
+        if with_context
+        else "def build():\n    d = DAG('anon', schedule=None)\n    EmptyOperator(task_id='t', dag=d)\nbuild()\n"
     )
     write(tmp_path, "anon.py", body)
     assert ("anon" in load_dagbag([tmp_path]).dags) is with_context

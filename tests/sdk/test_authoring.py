@@ -43,13 +43,24 @@ def test_context_manager_attaches_tasks_and_dag_argument_does_too():
 
 def test_default_args_fill_what_the_task_does_not_set_and_unknown_keys_are_ignored():
     default_args = {
-        "owner": "ana", "retries": 3, "retry_delay": timedelta(seconds=7), "flavour": "spicy",
-        "queue": "q1", "depends_on_past": True, "email_on_failure": False, "not_an_argument": 1,
+        "owner": "ana",
+        "retries": 3,
+        "retry_delay": timedelta(seconds=7),
+        "flavour": "spicy",
+        "queue": "q1",
+        "depends_on_past": True,
+        "email_on_failure": False,
+        "not_an_argument": 1,
     }
     with DAG("defaults", default_args=default_args, schedule=None):
         plain = Noop(task_id="plain")
         custom = WithArgs(task_id="custom", command="x", retries=0)
-    assert (plain.owner, plain.retries, plain.retry_delay, plain.queue) == ("ana", 3, timedelta(seconds=7), "q1")
+    assert (plain.owner, plain.retries, plain.retry_delay, plain.queue) == (
+        "ana",
+        3,
+        timedelta(seconds=7),
+        "q1",
+    )
     assert plain.depends_on_past is True and plain.email_on_failure is False
     # A subclass argument is filled from default_args too; an explicit value always wins.
     assert custom.flavour == "spicy" and custom.retries == 0
@@ -68,7 +79,7 @@ def test_required_argument_from_default_args_and_missing_one_is_named():
     with DAG("req", default_args={"command": "echo hi"}, schedule=None):
         task = WithArgs(task_id="t")
     assert task.command == "echo hi"
-    with DAG("req2", schedule=None), pytest.raises(TypeError, match="missing required argument.*command"):
+    with DAG("req2", schedule=None), pytest.raises(TypeError, match=r"missing required argument.*command"):
         WithArgs(task_id="t")
 
 
@@ -122,7 +133,7 @@ def test_task_groups_prefix_ids_nest_and_link_leaves_to_roots():
     with DAG("groups", schedule=None) as d:
         start = Noop(task_id="start")
         with TaskGroup("extract") as extract:
-            e1, e2 = Noop(task_id="one"), Noop(task_id="two")
+            e1, _ = Noop(task_id="one"), Noop(task_id="two")
             with TaskGroup("deep"):
                 deep = Noop(task_id="leaf")
             e1 >> deep
@@ -196,7 +207,10 @@ def test_bad_task_arguments_name_the_task_and_the_dag():
 def test_duplicate_task_id_names_the_dag_and_the_first_definition():
     with DAG("dupes", schedule=None):
         Noop(task_id="same")
-        with pytest.raises(DuplicateTaskIdError, match=r"DAG 'dupes': task_id 'same' is used twice \(first defined at .*test_authoring.py"):
+        with pytest.raises(
+            DuplicateTaskIdError,
+            match=r"DAG 'dupes': task_id 'same' is used twice \(first defined at .*test_authoring.py",
+        ):
             Noop(task_id="same")
 
 

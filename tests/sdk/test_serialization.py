@@ -123,6 +123,8 @@ def test_round_trip_keeps_structure_and_task_arguments() -> None:
     assert back.get_task("extract").execution_timeout == timedelta(minutes=30)
     assert back.get_task("transform.clean").priority_weight == 5
     assert back.get_task("load").pool == "db"
+    extract = back.get_task("extract")  # arguments left at their defaults read back as the defaults
+    assert extract.pool == "default_pool" and extract.do_xcom_push is True and extract.email_on_retry
     assert back.owners == ["alice", "data"]
     assert back.tags == ["finance", "nightly"]
     assert back.catchup is True and back.max_active_runs == 3

@@ -56,8 +56,14 @@ class _ProgressLine:
 @SUBDIR_OPTION
 @click.option("-v", "--verbose", is_flag=True, help="Also print every task's log while it runs.")
 @OUTPUT_OPTION
-def test_command(dag_id: str, logical_date: str | None, conf_json: str | None, dags_folder: str | None,
-                 verbose: bool, output: str) -> None:
+def test_command(
+    dag_id: str,
+    logical_date: str | None,
+    conf_json: str | None,
+    dags_folder: str | None,
+    verbose: bool,
+    output: str,
+) -> None:
     """Run one whole DAG run in this process and record it in the metadata DB.
 
     Exits 0 only if the run succeeded.
@@ -70,8 +76,12 @@ def test_command(dag_id: str, logical_date: str | None, conf_json: str | None, d
     started = time.perf_counter()
     try:
         result = test_dag(
-            dag_id, logical_date, run_conf, dags_folder=dags_folder,
-            echo=sys.stdout if verbose else None, on_progress=progress,
+            dag_id,
+            logical_date,
+            run_conf,
+            dags_folder=dags_folder,
+            echo=sys.stdout if verbose else None,
+            on_progress=progress,
         )
     except DagNotFound as exc:
         fail(str(exc), code=2)
@@ -86,8 +96,14 @@ def test_command(dag_id: str, logical_date: str | None, conf_json: str | None, d
         progress.close()
     elapsed = time.perf_counter() - started
     rows = [
-        {"task_id": r.task_id, "map_index": r.map_index if r.map_index >= 0 else "", "state": r.state.value if r.state else "none",
-         "tries": r.try_number, "duration": r.duration, "error": r.error}
+        {
+            "task_id": r.task_id,
+            "map_index": r.map_index if r.map_index >= 0 else "",
+            "state": r.state.value if r.state else "none",
+            "tries": r.try_number,
+            "duration": r.duration,
+            "error": r.error,
+        }
         for r in result.records
     ]
     print_rows(rows, ["task_id", "map_index", "state", "tries", "duration"], output, colour_column="state")
@@ -95,8 +111,11 @@ def test_command(dag_id: str, logical_date: str | None, conf_json: str | None, d
     if output == "table":
         for record in failed:
             click.echo(f"\n{record.task_id} failed: {record.error}", err=True)
-        click.echo(f"\nDAG run {result.run_id} of {dag_id}: {result.state.value} in {elapsed:.2f}s "
-                   f"(logs in {result.log_folder / f'dag_id={dag_id}'})", err=True)
+        click.echo(
+            f"\nDAG run {result.run_id} of {dag_id}: {result.state.value} in {elapsed:.2f}s "
+            f"(logs in {result.log_folder / f'dag_id={dag_id}'})",
+            err=True,
+        )
     sys.exit(0 if result.state.value == "success" else 1)
 
 
@@ -122,14 +141,22 @@ def list_dags(dags_folder: str | None, output: str) -> None:
     with engine.connect() as conn:
         paused = dict(conn.execute(select(DagModel.dag_id, DagModel.is_paused)).all())
     rows = [
-        {"dag_id": dag.dag_id, "fileloc": dag.fileloc, "owners": dag.owner, "is_paused": paused.get(dag.dag_id),
-         "schedule": describe_schedule(dag.timetable), "tags": ",".join(dag.tags)}
+        {
+            "dag_id": dag.dag_id,
+            "fileloc": dag.fileloc,
+            "owners": dag.owner,
+            "is_paused": paused.get(dag.dag_id),
+            "schedule": describe_schedule(dag.timetable),
+            "tags": ",".join(dag.tags),
+        }
         for dag in sorted(bag.dags.values(), key=lambda d: d.dag_id)
     ]
     print_rows(rows, ["dag_id", "fileloc", "owners", "is_paused", "schedule", "tags"], output)
     if bag.import_errors and output == "table":
-        click.echo(f"\n{len(bag.import_errors)} file(s) failed to import: see `updraft dags list-import-errors`",
-                   err=True)
+        click.echo(
+            f"\n{len(bag.import_errors)} file(s) failed to import: see `updraft dags list-import-errors`",
+            err=True,
+        )
 
 
 @command.command(name="list-import-errors")
@@ -174,12 +201,23 @@ def list_runs(dag_id: str, state: str | None, output: str) -> None:
     with engine.connect() as conn:
         runs = conn.execute(query.order_by(DagRun.logical_date.desc(), DagRun.id.desc())).mappings().all()
     rows = [
-        {"dag_id": r["dag_id"], "run_id": r["run_id"], "state": r["state"], "run_type": r["run_type"],
-         "logical_date": r["logical_date"], "start_date": r["start_date"], "end_date": r["end_date"]}
+        {
+            "dag_id": r["dag_id"],
+            "run_id": r["run_id"],
+            "state": r["state"],
+            "run_type": r["run_type"],
+            "logical_date": r["logical_date"],
+            "start_date": r["start_date"],
+            "end_date": r["end_date"],
+        }
         for r in runs
     ]
-    print_rows(rows, ["dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date"], output,
-               colour_column="state")
+    print_rows(
+        rows,
+        ["dag_id", "run_id", "state", "run_type", "logical_date", "start_date", "end_date"],
+        output,
+        colour_column="state",
+    )
 
 
 @command.command(name="show")

@@ -11,13 +11,23 @@ from typing import Any
 import click
 
 OUTPUT_OPTION = click.option(
-    "-o", "--output", type=click.Choice(["table", "json", "plain"]), default="table", show_default=True,
+    "-o",
+    "--output",
+    type=click.Choice(["table", "json", "plain"]),
+    default="table",
+    show_default=True,
     help="Output format.",
 )
 
 STATE_COLOURS = {
-    "success": "green", "failed": "red", "upstream_failed": "yellow", "skipped": "magenta",
-    "up_for_retry": "yellow", "running": "cyan", "queued": "blue", "removed": "white",
+    "success": "green",
+    "failed": "red",
+    "upstream_failed": "yellow",
+    "skipped": "magenta",
+    "up_for_retry": "yellow",
+    "running": "cyan",
+    "queued": "blue",
+    "removed": "white",
 }
 
 
@@ -37,11 +47,14 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def print_rows(rows: Sequence[dict[str, Any]], columns: Sequence[str], output: str,
-               colour_column: str | None = None) -> None:
+def print_rows(
+    rows: Sequence[dict[str, Any]], columns: Sequence[str], output: str, colour_column: str | None = None
+) -> None:
     """Print ``rows`` as an aligned table, JSON list of objects, or tab-separated lines."""
     if output == "json":
-        click.echo(json.dumps([{c: row.get(c) for c in columns} for row in rows], default=_json_default, indent=2))
+        click.echo(
+            json.dumps([{c: row.get(c) for c in columns} for row in rows], default=_json_default, indent=2)
+        )
         return
     if output == "plain":
         for row in rows:
@@ -77,7 +90,9 @@ def parse_json_conf(value: str | None) -> dict[str, Any] | None:
     try:
         parsed = json.loads(value)
     except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"not valid JSON ({exc.msg} at position {exc.pos})", param_hint="--conf") from None
+        raise click.BadParameter(
+            f"not valid JSON ({exc.msg} at position {exc.pos})", param_hint="--conf"
+        ) from None
     if not isinstance(parsed, dict):
         raise click.BadParameter("must be a JSON object, e.g. '{\"key\": 1}'", param_hint="--conf")
     return parsed

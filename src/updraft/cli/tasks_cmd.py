@@ -23,16 +23,27 @@ def command() -> None:
 @click.option("-c", "--conf", "conf_json", help="Run conf as a JSON object; overrides params.")
 @click.option("--map-index", type=int, default=-1, help="Which instance of a mapped task to run.")
 @SUBDIR_OPTION
-def test_task_command(dag_id: str, task_id: str, logical_date: str | None, conf_json: str | None,
-                      map_index: int, dags_folder: str | None) -> None:
+def test_task_command(
+    dag_id: str,
+    task_id: str,
+    logical_date: str | None,
+    conf_json: str | None,
+    map_index: int,
+    dags_folder: str | None,
+) -> None:
     """Run one task once, ignoring its dependencies; its log is printed as it runs."""
     from updraft.core.runtime.dag_test import DagNotFound, test_task
     from updraft.sdk.exceptions import ParamValidationError
 
     try:
         state, error, _log_path = test_task(
-            dag_id, task_id, logical_date, parse_json_conf(conf_json), dags_folder=dags_folder,
-            map_index=map_index, echo=sys.stdout,
+            dag_id,
+            task_id,
+            logical_date,
+            parse_json_conf(conf_json),
+            dags_folder=dags_folder,
+            map_index=map_index,
+            echo=sys.stdout,
         )
     except (DagNotFound, ParamValidationError, KeyError, ValueError) as exc:
         fail(str(exc).strip("'\""), code=2)
@@ -80,17 +91,34 @@ def states_for_dag_run(dag_id: str, run_id: str, output: str) -> None:
         exists = conn.scalar(select(DagRun.id).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
         if exists is None:
             fail(f"DAG {dag_id!r} has no run {run_id!r}; see `updraft dags list-runs {dag_id}`", code=2)
-        tis = conn.execute(
-            select(TaskInstance)
-            .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
-            .order_by(TaskInstance.start_date.is_(None), TaskInstance.start_date, TaskInstance.task_id,
-                      TaskInstance.map_index)
-        ).mappings().all()
+        tis = (
+            conn.execute(
+                select(TaskInstance)
+                .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
+                .order_by(
+                    TaskInstance.start_date.is_(None),
+                    TaskInstance.start_date,
+                    TaskInstance.task_id,
+                    TaskInstance.map_index,
+                )
+            )
+            .mappings()
+            .all()
+        )
     rows = [
-        {"dag_id": t["dag_id"], "run_id": t["run_id"], "task_id": t["task_id"], "map_index": t["map_index"],
-         "state": t["state"] or "none", "try_number": t["try_number"], "start_date": t["start_date"],
-         "end_date": t["end_date"], "duration": t["duration"], "cpu_time_s": t["cpu_time_s"],
-         "peak_rss_bytes": t["peak_rss_bytes"]}
+        {
+            "dag_id": t["dag_id"],
+            "run_id": t["run_id"],
+            "task_id": t["task_id"],
+            "map_index": t["map_index"],
+            "state": t["state"] or "none",
+            "try_number": t["try_number"],
+            "start_date": t["start_date"],
+            "end_date": t["end_date"],
+            "duration": t["duration"],
+            "cpu_time_s": t["cpu_time_s"],
+            "peak_rss_bytes": t["peak_rss_bytes"],
+        }
         for t in tis
     ]
     columns = ["task_id", "map_index", "state", "try_number", "start_date", "end_date", "duration"]
@@ -112,12 +140,21 @@ def logs(dag_id: str, run_id: str, task_id: str, try_number: int | None, map_ind
 
     base = Path(conf.get("logging", "base_log_folder")).expanduser()
     folder = attempt_log_path(base, dag_id, run_id, task_id, map_index, 1).parent
-    attempts = sorted(int(p.stem.split("=", 1)[1]) for p in folder.glob("attempt=*.log")) if folder.is_dir() else []
+    attempts = (
+        sorted(int(p.stem.split("=", 1)[1]) for p in folder.glob("attempt=*.log")) if folder.is_dir() else []
+    )
     if not attempts:
-        fail(f"no logs for task {task_id!r} (map index {map_index}) of run {run_id!r} in DAG {dag_id!r} "
-             f"(looked in {folder})", code=2)
+        fail(
+            f"no logs for task {task_id!r} (map index {map_index}) of run {run_id!r} in DAG {dag_id!r} "
+            f"(looked in {folder})",
+            code=2,
+        )
     chosen = try_number if try_number is not None else attempts[-1]
     if chosen not in attempts:
-        fail(f"task {task_id!r} has no try {chosen}; tries with logs: {', '.join(map(str, attempts))}", code=2)
-    click.echo(attempt_log_path(base, dag_id, run_id, task_id, map_index, chosen).read_text(errors="replace"),
-               nl=False)
+        fail(
+            f"task {task_id!r} has no try {chosen}; tries with logs: {', '.join(map(str, attempts))}", code=2
+        )
+    click.echo(
+        attempt_log_path(base, dag_id, run_id, task_id, map_index, chosen).read_text(errors="replace"),
+        nl=False,
+    )

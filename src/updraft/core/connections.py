@@ -103,8 +103,14 @@ def get_connection(conn_id: str) -> Connection:
         if row is None:
             raise ConnectionNotFound(f"connection {conn_id!r} is not defined")
         return Connection(
-            conn_id=row.conn_id, conn_type=row.conn_type, host=row.host, schema=row.schema,
-            login=row.login, password=row.password, port=row.port, extra=row.extra,
+            conn_id=row.conn_id,
+            conn_type=row.conn_type,
+            host=row.host,
+            schema=row.schema,
+            login=row.login,
+            password=row.password,
+            port=row.port,
+            extra=row.extra,
             description=row.description,
         )
 

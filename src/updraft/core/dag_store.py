@@ -32,16 +32,25 @@ def sync_dag(conn: Connection, dag: DAG, file_hash: str | None, paused_at_creati
     data = serialize_dag(dag)
     digest = dag_hash(data)
     now = utcnow()
-    owners = ", ".join(data.get("owners") or [])
+    owners = ", ".join(data["dag"].get("owners") or [])
     values = {
-        "fileloc": dag.fileloc, "relative_fileloc": Path(dag.fileloc).name, "is_active": True,
-        "owners": owners, "description": dag.description, "timetable_summary": describe_schedule(dag.timetable),
-        "timetable_description": dag.timetable.description, "max_active_runs": dag.max_active_runs,
-        "max_active_tasks": dag.max_active_tasks, "has_import_errors": False, "last_parsed_time": now,
+        "fileloc": dag.fileloc,
+        "relative_fileloc": Path(dag.fileloc).name,
+        "is_active": True,
+        "owners": owners,
+        "description": dag.description,
+        "timetable_summary": describe_schedule(dag.timetable),
+        "timetable_description": dag.timetable.description,
+        "max_active_runs": dag.max_active_runs,
+        "max_active_tasks": dag.max_active_tasks,
+        "has_import_errors": False,
+        "last_parsed_time": now,
     }
     exists = conn.scalar(select(DagModel.dag_id).where(DagModel.dag_id == dag.dag_id))
     if exists is None:
-        paused = dag.is_paused_upon_creation if dag.is_paused_upon_creation is not None else paused_at_creation
+        paused = (
+            dag.is_paused_upon_creation if dag.is_paused_upon_creation is not None else paused_at_creation
+        )
         conn.execute(insert(DagModel), {"dag_id": dag.dag_id, "is_paused": paused, **values})
     else:
         conn.execute(update(DagModel).where(DagModel.dag_id == dag.dag_id).values(**values))
@@ -62,8 +71,15 @@ def sync_dag(conn: Connection, dag: DAG, file_hash: str | None, paused_at_creati
         serialized_id = int(
             conn.execute(
                 insert(SerializedDagModel).returning(SerializedDagModel.id),
-                {"dag_id": dag.dag_id, "version": version, "data": data, "dag_hash": digest,
-                 "file_hash": file_hash, "fileloc": dag.fileloc, "created_at": now},
+                {
+                    "dag_id": dag.dag_id,
+                    "version": version,
+                    "data": data,
+                    "dag_hash": digest,
+                    "file_hash": file_hash,
+                    "fileloc": dag.fileloc,
+                    "created_at": now,
+                },
             ).scalar_one()
         )
     if file_hash is not None:
@@ -80,11 +96,16 @@ def _sync_code(conn: Connection, fileloc: str, file_hash: str) -> None:
     except OSError:
         return
     if stored is None:
-        conn.execute(insert(DagCode), {"fileloc": fileloc, "file_hash": file_hash, "source_code": source,
-                                       "last_updated": utcnow()})
+        conn.execute(
+            insert(DagCode),
+            {"fileloc": fileloc, "file_hash": file_hash, "source_code": source, "last_updated": utcnow()},
+        )
     else:
-        conn.execute(update(DagCode).where(DagCode.fileloc == fileloc)
-                     .values(file_hash=file_hash, source_code=source, last_updated=utcnow()))
+        conn.execute(
+            update(DagCode)
+            .where(DagCode.fileloc == fileloc)
+            .values(file_hash=file_hash, source_code=source, last_updated=utcnow())
+        )
 
 
 def sync_dagbag(conn: Connection, bag: DagBag, paused_at_creation: bool = True) -> dict[str, int]:
@@ -93,10 +114,14 @@ def sync_dagbag(conn: Connection, bag: DagBag, paused_at_creation: bool = True) 
         dag_id: sync_dag(conn, dag, bag.file_hashes.get(dag.fileloc), paused_at_creation)
         for dag_id, dag in bag.dags.items()
     }
-    processed = [f for f in bag.files if f in bag.import_errors or any(d.fileloc == f for d in bag.dags.values())]
+    processed = [
+        f for f in bag.files if f in bag.import_errors or any(d.fileloc == f for d in bag.dags.values())
+    ]
     sync_import_errors(conn, processed, bag.import_errors)
     if bag.import_errors:
         conn.execute(
-            update(DagModel).where(DagModel.fileloc.in_(list(bag.import_errors))).values(has_import_errors=True)
+            update(DagModel)
+            .where(DagModel.fileloc.in_(list(bag.import_errors)))
+            .values(has_import_errors=True)
         )
     return ids

@@ -78,8 +78,10 @@ def list_dag_files(folder: Path, safe_mode: bool = True) -> list[Path]:
         relative = path.relative_to(folder).as_posix()
         if any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(folder).parts):
             continue
-        if any(Path(relative).match(pattern) or relative.startswith(pattern.rstrip("/") + "/")
-               for pattern in patterns):
+        if any(
+            Path(relative).match(pattern) or relative.startswith(pattern.rstrip("/") + "/")
+            for pattern in patterns
+        ):
             continue
         if safe_mode and not might_contain_dag(path):
             continue

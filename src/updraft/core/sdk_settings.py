@@ -12,7 +12,9 @@ def configure_sdk() -> None:
     """Call once at process start, before DAG files are imported."""
     tz_name = conf.get("core", "default_timezone", fallback="utc")
     settings.default_timezone = ZoneInfo("UTC" if tz_name.lower() in ("utc", "system") else tz_name)
-    settings.create_cron_data_intervals = conf.getboolean("scheduler", "create_cron_data_intervals", fallback=False)
+    settings.create_cron_data_intervals = conf.getboolean(
+        "scheduler", "create_cron_data_intervals", fallback=False
+    )
     settings.create_delta_data_intervals = conf.getboolean(
         "scheduler", "create_delta_data_intervals", fallback=False
     )

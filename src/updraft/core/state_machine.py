@@ -15,16 +15,20 @@ NONE = None
 
 #: Automatic transitions, made by the scheduler, the executor or the task runner.
 TI_TRANSITIONS: dict[TaskInstanceState | None, frozenset[TaskInstanceState | None]] = {
-    NONE: frozenset({TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED,
-                     TI.FAILED}),
-    TI.SCHEDULED: frozenset({TI.QUEUED, TI.RUNNING, NONE, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED,
-                             TI.FAILED}),
+    NONE: frozenset(
+        {TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED, TI.FAILED}
+    ),
+    TI.SCHEDULED: frozenset(
+        {TI.QUEUED, TI.RUNNING, NONE, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED, TI.FAILED}
+    ),
     TI.QUEUED: frozenset({TI.RUNNING, TI.SCHEDULED, NONE, TI.FAILED, TI.UP_FOR_RETRY, TI.REMOVED}),
-    TI.RUNNING: frozenset({TI.SUCCESS, TI.FAILED, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.SKIPPED,
-                           TI.RESTARTING, TI.DEFERRED}),
+    TI.RUNNING: frozenset(
+        {TI.SUCCESS, TI.FAILED, TI.UP_FOR_RETRY, TI.UP_FOR_RESCHEDULE, TI.SKIPPED, TI.RESTARTING, TI.DEFERRED}
+    ),
     TI.UP_FOR_RETRY: frozenset({TI.SCHEDULED, TI.QUEUED, TI.RUNNING, NONE, TI.REMOVED, TI.FAILED}),
-    TI.UP_FOR_RESCHEDULE: frozenset({TI.SCHEDULED, TI.QUEUED, TI.RUNNING, NONE, TI.REMOVED,
-                                     TI.FAILED, TI.SKIPPED}),
+    TI.UP_FOR_RESCHEDULE: frozenset(
+        {TI.SCHEDULED, TI.QUEUED, TI.RUNNING, NONE, TI.REMOVED, TI.FAILED, TI.SKIPPED}
+    ),
     TI.RESTARTING: frozenset({TI.UP_FOR_RETRY, NONE, TI.FAILED}),
     TI.DEFERRED: frozenset({TI.SCHEDULED, TI.FAILED, TI.SKIPPED, NONE}),
     TI.SUCCESS: frozenset(),
@@ -55,8 +59,9 @@ def _ti_state(value: str | TaskInstanceState | None) -> TaskInstanceState | None
     return TaskInstanceState(value)
 
 
-def ti_transition_allowed(old: str | TaskInstanceState | None, new: str | TaskInstanceState | None,
-                          *, manual: bool = False) -> bool:
+def ti_transition_allowed(
+    old: str | TaskInstanceState | None, new: str | TaskInstanceState | None, *, manual: bool = False
+) -> bool:
     old_state, new_state = _ti_state(old), _ti_state(new)
     if old_state == new_state:
         return True
@@ -65,13 +70,16 @@ def ti_transition_allowed(old: str | TaskInstanceState | None, new: str | TaskIn
     return new_state in TI_TRANSITIONS[old_state]
 
 
-def check_ti_transition(old: str | TaskInstanceState | None, new: str | TaskInstanceState | None,
-                        *, what: str, manual: bool = False) -> None:
+def check_ti_transition(
+    old: str | TaskInstanceState | None,
+    new: str | TaskInstanceState | None,
+    *,
+    what: str,
+    manual: bool = False,
+) -> None:
     """Raise InvalidStateTransition naming ``what`` (e.g. the task instance) if not allowed."""
     if not ti_transition_allowed(old, new, manual=manual):
-        raise InvalidStateTransition(
-            f"{what}: cannot change state from {old or 'none'} to {new or 'none'}"
-        )
+        raise InvalidStateTransition(f"{what}: cannot change state from {old or 'none'} to {new or 'none'}")
 
 
 def check_run_transition(old: str | DagRunState, new: str | DagRunState, *, what: str) -> None:

@@ -118,7 +118,11 @@ def _passes(rule: TR, c: UpstreamCounts) -> bool:
     if rule in (TR.ALL_DONE, TR.ALL_DONE_SETUP_SUCCESS):
         return all_done
     if rule is TR.ALL_DONE_MIN_ONE_SUCCESS:
-        return c.skipped == 0 and c.success + c.failed + c.upstream_failed + c.removed >= c.total and c.success > 0
+        return (
+            c.skipped == 0
+            and c.success + c.failed + c.upstream_failed + c.removed >= c.total
+            and c.success > 0
+        )
     if rule is TR.ONE_SUCCESS:
         return c.success > 0
     if rule is TR.ONE_FAILED:

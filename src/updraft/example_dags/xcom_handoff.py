@@ -16,8 +16,12 @@ def extract(ti, **_):
     return {("eu", "2024-01"): Decimal("10.50"), ("us", "2024-01"): Decimal("4.25")}
 
 
-with DAG(dag_id="example_xcom_handoff", schedule=timedelta(hours=6), start_date=datetime(2024, 1, 1),
-         tags=["example"]) as dag:
+with DAG(
+    dag_id="example_xcom_handoff",
+    schedule=timedelta(hours=6),
+    start_date=datetime(2024, 1, 1),
+    tags=["example"],
+) as dag:
     produce = PythonOperator(task_id="extract", python_callable=extract)
 
     @task

@@ -269,16 +269,6 @@ def _infer_multiple_outputs(function: Callable[..., Any]) -> bool:
     return isinstance(origin, type) and issubclass(origin, dict)
 
 
-class _AnyName(tuple):  # type: ignore[type-arg]
-    """The accepted argument names of a function with ``**kwargs``: every name."""
-
-    def __contains__(self, name: object) -> bool:
-        return True
-
-    def __bool__(self) -> bool:
-        return True
-
-
 class TaskFlowPartial(OperatorPartial):
     """``my_task.partial(...)``: ``expand``/``expand_kwargs`` return an XComArg, as in Airflow."""
 
@@ -377,10 +367,11 @@ class TaskDecorator:
         result.kwargs = {**self.kwargs, **kwargs}
         return result
 
-    def _accepted_names(self) -> Sequence[str]:
+    def _accepted_names(self) -> Sequence[str] | None:
+        """The argument names mapping may use; None when the function takes ``**kwargs``."""
         parameters = self.function_signature.parameters
         if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
-            return _AnyName()
+            return None
         return tuple(name for name in parameters if name not in KNOWN_CONTEXT_KEYS)
 
     def partial(self, **kwargs: Any) -> TaskFlowPartial:
@@ -389,7 +380,7 @@ class TaskDecorator:
         dag = options.get("dag") or self._dag()
         task_id = get_unique_task_id(options.pop("task_id"), dag, options.get("task_group"))
         accepted = self._accepted_names()
-        unknown = sorted(name for name in kwargs if name not in accepted)
+        unknown = [] if accepted is None else sorted(name for name in kwargs if name not in accepted)
         if unknown:
             raise TypeError(
                 f"task {task_id!r}: partial() got unexpected argument(s) {', '.join(map(repr, unknown))}"

@@ -63,7 +63,8 @@ class OperatorPartial:
         self.default_args = _merged_default_args(
             self.dag, self.task_group, self.kwargs.pop("default_args", None)
         )
-        #: For TaskFlow tasks, mapped values go into this argument (``op_kwargs``) instead.
+        #: For TaskFlow tasks, mapped values go into this argument (``op_kwargs``) instead, and
+        #: ``accepted`` lists the names they may use (None: any name, for ``**kwargs``).
         self.expand_into = expand_into
         self.accepted = accepted
         self.expanded = False
@@ -71,14 +72,13 @@ class OperatorPartial:
 
     def _check_names(self, names: Sequence[str]) -> None:
         task_id = self.kwargs["task_id"]
-        if self.expand_into is not None:
-            valid: Sequence[str] | dict[str, Any] = self.accepted or ()
-        else:
-            valid = operator_parameters(self.operator_class)
+        valid: Sequence[str] | dict[str, Any] | None = (
+            self.accepted if self.expand_into is not None else operator_parameters(self.operator_class)
+        )
         for name in names:
-            if name in UNMAPPABLE:
+            if name in UNMAPPABLE and self.expand_into is None:
                 raise DagDefinitionError(f"task {task_id!r}: {name!r} cannot be mapped over")
-            if name not in valid:
+            if valid is not None and name not in valid:
                 raise DagDefinitionError(
                     f"task {task_id!r}: cannot expand over {name!r}: "
                     f"{self.operator_class.__name__} takes no argument of that name"

@@ -405,7 +405,7 @@ def serialize_dag(dag: DAG) -> dict[str, Any]:
         start_date=_iso(dag.start_date, tz),
         end_date=_iso(dag.end_date, tz),
         tags=sorted(dag.tags),
-        owners=sorted({str(t["owner"]) for t in tasks}),
+        owners=sorted({str(getattr(t, "owner", "airflow")) for t in dag.task_dict.values()}),
         params=_safe(dag.params.dump()),
         dagrun_timeout=_seconds(dag.dagrun_timeout),
         has_on_success_callback=bool(dag.on_success_callback),

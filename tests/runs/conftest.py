@@ -1,8 +1,9 @@
 """Helpers for end-to-end run tests: write a DAG file, run it with ``test_dag``, read the DB back.
 
 ``runs`` (a :class:`Runs`) depends on ``db_url``, so every test that uses it runs on SQLite and on
-PostgreSQL. DAG sources are dedented; ``{tmp}`` in a source is replaced by a scratch folder where
-callbacks and tasks can leave files as proof that they ran.
+PostgreSQL. Every DAG file starts with :data:`HEADER`: the usual imports, ``START``, ``ok`` and
+``fail`` callables, and ``touch(name, text)``, which appends a line to a file in the test's scratch
+folder (``TMP``) so that tasks and callbacks can leave proof that they ran.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from sqlalchemy import Engine, select
 from updraft.core.db.engine import get_engine
 from updraft.core.db.models import DagRun, TaskInstance, TaskInstanceHistory, XCom
 from updraft.core.runtime.dag_test import RunResult, test_dag
+from updraft.core.runtime.local_run import RunProgress
 from updraft.sdk import serde
 
 LOGICAL_DATE = "2024-03-05T06:07:08+00:00"
@@ -83,19 +85,28 @@ class Runs:
 
     # -- writing and running -------------------------------------------------------------------
 
-    def write(self, body: str, name: str = "dag_file.py") -> Path:
-        """Write a DAG file: ``HEADER`` then ``body`` (dedented)."""
-        source = HEADER.format(tmp=str(self.scratch)) + "\n" + textwrap.dedent(body)
+    def write(self, body: str, name: str = "dag_file.py", *, prelude: str = "") -> Path:
+        """Write a DAG file: ``HEADER``, ``prelude`` then ``body`` (each dedented)."""
+        parts = [HEADER.format(tmp=str(self.scratch)), textwrap.dedent(prelude), textwrap.dedent(body)]
+        source = "\n".join(parts)
         path = self.folder / name
         path.write_text(source)
         return path
 
-    def run(self, dag_id: str, body: str | None = None, *, conf: dict[str, Any] | None = None,
-            logical_date: str = LOGICAL_DATE) -> RunResult:
-        """Write ``body`` (if given) and run ``dag_id`` once; the run must leave no task unfinished."""
+    def run(
+        self,
+        dag_id: str,
+        body: str | None = None,
+        *,
+        prelude: str = "",
+        conf: dict[str, Any] | None = None,
+        logical_date: str = LOGICAL_DATE,
+        on_progress: Callable[[RunProgress], None] | None = None,
+    ) -> RunResult:
+        """Write ``body`` (if given) and run ``dag_id`` once with ``test_dag``."""
         if body is not None:
-            self.write(body)
-        return test_dag(dag_id, logical_date, conf, dags_folder=str(self.folder))
+            self.write(body, prelude=prelude)
+        return test_dag(dag_id, logical_date, conf, dags_folder=str(self.folder), on_progress=on_progress)
 
     def scratch_text(self, name: str) -> str:
         path = self.scratch / name
@@ -105,7 +116,10 @@ class Runs:
         """Run ``updraft ARGS`` in a subprocess with this test's environment."""
         return subprocess.run(
             [sys.executable, "-m", "updraft.cli.main", *args],
-            capture_output=True, text=True, timeout=60, env=dict(os.environ),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=dict(os.environ),
         )
 
     # -- reading the DB ------------------------------------------------------------------------
@@ -113,37 +127,59 @@ class Runs:
     def tis(self, dag_id: str, run_id: str = RUN_ID) -> dict[str, TIRow]:
         """Task instances by ``task_id`` (``task_id[i]`` for mapped instances)."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
-            ).mappings().all()
+            rows = (
+                conn.execute(
+                    select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
+                )
+                .mappings()
+                .all()
+            )
         found = {}
         for row in rows:
             key = row["task_id"] if row["map_index"] < 0 else f"{row['task_id']}[{row['map_index']}]"
-            found[key] = TIRow(row["task_id"], row["map_index"], row["state"], row["try_number"],
-                               row["max_tries"], row["rendered_fields"], row["start_date"], row["end_date"])
+            found[key] = TIRow(
+                row["task_id"],
+                row["map_index"],
+                row["state"],
+                row["try_number"],
+                row["max_tries"],
+                row["rendered_fields"],
+                row["start_date"],
+                row["end_date"],
+            )
         return found
 
     def states(self, dag_id: str, run_id: str = RUN_ID) -> dict[str, str | None]:
         return {key: row.state for key, row in self.tis(dag_id, run_id).items()}
 
-    def history(self, dag_id: str, task_id: str, map_index: int = -1,
-                run_id: str = RUN_ID) -> list[dict[str, Any]]:
+    def history(
+        self, dag_id: str, task_id: str, map_index: int = -1, run_id: str = RUN_ID
+    ) -> list[dict[str, Any]]:
         """The task instance's try history, oldest try first."""
         with self.engine.connect() as conn:
-            rows = conn.execute(
-                select(TaskInstanceHistory)
-                .where(TaskInstanceHistory.dag_id == dag_id, TaskInstanceHistory.run_id == run_id,
-                       TaskInstanceHistory.task_id == task_id, TaskInstanceHistory.map_index == map_index)
-                .order_by(TaskInstanceHistory.try_number)
-            ).mappings().all()
+            rows = (
+                conn.execute(
+                    select(TaskInstanceHistory)
+                    .where(
+                        TaskInstanceHistory.dag_id == dag_id,
+                        TaskInstanceHistory.run_id == run_id,
+                        TaskInstanceHistory.task_id == task_id,
+                        TaskInstanceHistory.map_index == map_index,
+                    )
+                    .order_by(TaskInstanceHistory.try_number)
+                )
+                .mappings()
+                .all()
+            )
         return [dict(row) for row in rows]
 
     def xcoms(self, dag_id: str, run_id: str = RUN_ID) -> dict[tuple[str, int, str], Any]:
         """Decoded XCom values by (task_id, map_index, key)."""
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(XCom.task_id, XCom.map_index, XCom.key, XCom.value)
-                .where(XCom.dag_id == dag_id, XCom.run_id == run_id)
+                select(XCom.task_id, XCom.map_index, XCom.key, XCom.value).where(
+                    XCom.dag_id == dag_id, XCom.run_id == run_id
+                )
             ).all()
         return {(t, m, k): serde.decode(v) for t, m, k, v in rows}
 
@@ -161,4 +197,6 @@ def runs(db_url: str, updraft_home: Path, tmp_path: Path, monkeypatch: pytest.Mo
     folder.mkdir()
     scratch.mkdir()
     monkeypatch.setenv("UPDRAFT__CORE__DAGS_FOLDER", str(folder))
+    # A DAG file rewritten within one second at the same size must not be read from a stale .pyc.
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
     yield Runs(folder, scratch, updraft_home)

@@ -24,8 +24,15 @@ with DAG("{dag_id}", start_date=START, schedule=None) as dag:
 
 #: Upstream mixes: name -> the two producers a task of the mix depends on.
 MIXES = {
-    "SS": ("s1", "s2"), "SF": ("s1", "f1"), "SK": ("s1", "k1"), "SU": ("s1", "u1"), "FF": ("f1", "f2"),
-    "FK": ("f1", "k1"), "FU": ("f1", "u1"), "KK": ("k1", "k2"), "KU": ("k1", "u1"),
+    "SS": ("s1", "s2"),
+    "SF": ("s1", "f1"),
+    "SK": ("s1", "k1"),
+    "SU": ("s1", "u1"),
+    "FF": ("f1", "f2"),
+    "FK": ("f1", "k1"),
+    "FU": ("f1", "u1"),
+    "KK": ("k1", "k2"),
+    "KU": ("k1", "u1"),
 }
 
 OK, SKIP, UF = "success", "skipped", "upstream_failed"
@@ -49,16 +56,22 @@ EXPECTED = {
 
 
 def test_every_rule_against_every_upstream_mix(runs: Runs) -> None:
-    body = PRODUCERS.format(dag_id="rules") + f"""
+    body = (
+        PRODUCERS.format(dag_id="rules")
+        + f"""
     for rule in {sorted(EXPECTED)!r}:
         for mix, (a, b) in {MIXES!r}.items():
             t = PythonOperator(task_id=f"{{rule}}__{{mix}}", python_callable=ok, trigger_rule=rule)
             [producers[a], producers[b]] >> t
 """
+    )
     result = runs.run("rules", body)
     states = runs.states("rules")
     assert {k: states[k] for k in MIXES["SF"] + MIXES["KU"]} == {
-        "s1": "success", "f1": "failed", "k1": "skipped", "u1": "upstream_failed",
+        "s1": "success",
+        "f1": "failed",
+        "k1": "skipped",
+        "u1": "upstream_failed",
     }
     wrong = []
     for rule, outcomes in EXPECTED.items():
@@ -76,7 +89,9 @@ def test_every_rule_against_every_upstream_mix(runs: Runs) -> None:
 
 def test_one_success_and_one_failed_do_not_wait_for_every_upstream(runs: Runs) -> None:
     """The fast rules fire as soon as one upstream settles: here before the slow upstream starts."""
-    runs.run("fast", """
+    runs.run(
+        "fast",
+        """
     with DAG("fast", start_date=START, schedule=None,
              default_args={"weight_rule": "absolute"}) as dag:
         good = PythonOperator(task_id="good", python_callable=ok, priority_weight=10)
@@ -90,11 +105,16 @@ def test_one_success_and_one_failed_do_not_wait_for_every_upstream(runs: Runs) -
         [good, slow] >> one_success
         [bad, slow] >> one_failed
         [bad, slow] >> strict
-    """)
+    """,
+    )
     tis = runs.tis("fast")
     assert {k: v.state for k, v in tis.items()} == {
-        "good": "success", "bad": "failed", "slow": "success", "one_success": "success",
-        "one_failed": "success", "strict": "upstream_failed",
+        "good": "success",
+        "bad": "failed",
+        "slow": "success",
+        "one_success": "success",
+        "one_failed": "success",
+        "strict": "upstream_failed",
     }
     slow_start = tis["slow"].start_date
     assert tis["one_success"].end_date <= slow_start
@@ -103,7 +123,9 @@ def test_one_success_and_one_failed_do_not_wait_for_every_upstream(runs: Runs) -
 
 
 def test_skips_propagate_through_a_chain_until_a_tolerant_rule(runs: Runs) -> None:
-    runs.run("skips", """
+    runs.run(
+        "skips",
+        """
     with DAG("skips", start_date=START, schedule=None) as dag:
         def skip(**_):
             raise UpdraftSkipException()
@@ -116,14 +138,22 @@ def test_skips_propagate_through_a_chain_until_a_tolerant_rule(runs: Runs) -> No
         e = PythonOperator(task_id="e", python_callable=ok, trigger_rule="none_skipped")
         k >> a >> b >> c >> d
         b >> e
-    """)
+    """,
+    )
     assert runs.states("skips") == {
-        "k": "skipped", "a": "skipped", "b": "skipped", "c": "success", "d": "success", "e": "skipped",
+        "k": "skipped",
+        "a": "skipped",
+        "b": "skipped",
+        "c": "success",
+        "d": "success",
+        "e": "skipped",
     }
 
 
 def test_upstream_failed_propagates_through_a_chain_until_all_done(runs: Runs) -> None:
-    result = runs.run("failures", """
+    result = runs.run(
+        "failures",
+        """
     with DAG("failures", start_date=START, schedule=None) as dag:
         f = PythonOperator(task_id="f", python_callable=fail)
         a = PythonOperator(task_id="a", python_callable=ok)
@@ -131,9 +161,14 @@ def test_upstream_failed_propagates_through_a_chain_until_all_done(runs: Runs) -
         cleanup = PythonOperator(task_id="cleanup", python_callable=ok, trigger_rule="all_done")
         after = PythonOperator(task_id="after", python_callable=ok)
         f >> a >> b >> cleanup >> after
-    """)
+    """,
+    )
     assert runs.states("failures") == {
-        "f": "failed", "a": "upstream_failed", "b": "upstream_failed", "cleanup": "success", "after": "success",
+        "f": "failed",
+        "a": "upstream_failed",
+        "b": "upstream_failed",
+        "cleanup": "success",
+        "after": "success",
     }
     # The only leaf succeeded, so the run succeeded although a task failed (Airflow's rule).
     assert result.state == "success"
@@ -152,6 +187,8 @@ def test_upstream_failed_propagates_through_a_chain_until_all_done(runs: Runs) -
     ids=["all-success", "success-and-skipped", "all-skipped", "failed-leaf", "upstream-failed-leaf"],
 )
 def test_run_state_follows_the_leaves(runs: Runs, leaves: dict[str, str], run_state: str) -> None:
+    """Success when every leaf succeeded or was skipped; a failed task that is not a leaf (``broken``,
+    followed by an all_done ``cleanup`` leaf) does not fail the run."""
     body = """
     with DAG("leaves", start_date=START, schedule=None) as dag:
         def skip(**_):
@@ -169,6 +206,9 @@ def test_run_state_follows_the_leaves(runs: Runs, leaves: dict[str, str], run_st
     if "after_failure" not in leaves.values():
         body += "    broken >> EmptyOperator(task_id='cleanup', trigger_rule='all_done')\n"
     result = runs.run("leaves", body)
+    states = runs.states("leaves")
+    assert states["broken"] == "failed"
+    assert states.get("cleanup", "success") == "success"
     assert result.state == run_state
     assert runs.dag_runs("leaves")[0]["state"] == run_state
     assert runs.dag_runs("leaves")[0]["end_date"] is not None

@@ -136,7 +136,8 @@ def _import_module(path: Path) -> ModuleType:
     return module
 
 
-def _check_created_objects(created: Iterable[object], dags: list[DAG]) -> None:
+def _check_created_objects(created: Iterable[object]) -> None:
+    """Tasks left outside any DAG and partials never expanded are errors in the file."""
     for obj in created:
         if isinstance(obj, OperatorPartial) and not obj.expanded:
             raise DagDefinitionError(
@@ -149,9 +150,6 @@ def _check_created_objects(created: Iterable[object], dags: list[DAG]) -> None:
                 f"task {obj.task_id!r}{where} is not attached to any DAG: create it inside "
                 "`with DAG(...)` or a @dag function, or pass dag="
             )
-        if isinstance(obj, AbstractOperator) and obj.dag is not None and obj.dag not in dags:
-            # Tasks of a DAG object that was built but never registered are not our concern.
-            continue
 
 
 def load_file(path: Path, timeout: float = 30.0) -> tuple[list[DAG], str | None]:
@@ -168,7 +166,7 @@ def load_file(path: Path, timeout: float = 30.0) -> tuple[list[DAG], str | None]
         for dag in found:
             dag.fileloc = str(path)
             dag.validate()
-        _check_created_objects(created, found)
+        _check_created_objects(created)
         return found, None
     except DagImportTimeout as exc:
         return [], f"{path}: {exc}"

@@ -15,8 +15,18 @@ NONE = None
 
 #: Automatic transitions, made by the scheduler, the executor or the task runner.
 TI_TRANSITIONS: dict[TaskInstanceState | None, frozenset[TaskInstanceState | None]] = {
+    # SUCCESS: an EmptyOperator without callbacks is marked successful without running (Airflow).
     NONE: frozenset(
-        {TI.SCHEDULED, TI.QUEUED, TI.RUNNING, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED, TI.FAILED}
+        {
+            TI.SCHEDULED,
+            TI.QUEUED,
+            TI.RUNNING,
+            TI.SKIPPED,
+            TI.UPSTREAM_FAILED,
+            TI.REMOVED,
+            TI.FAILED,
+            TI.SUCCESS,
+        }
     ),
     TI.SCHEDULED: frozenset(
         {TI.QUEUED, TI.RUNNING, NONE, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED, TI.FAILED}

@@ -115,8 +115,9 @@ class DAG:
                 raise DagDefinitionError(f"DAG {dag_id!r}: tag {tag!r} must be a string of at most 100 chars")
         from updraft.sdk.params import ParamsDict
 
-        merged_params = dict(self.default_args.get("params") or {})
-        merged_params.update(params or {})
+        # As in Airflow, default_args["params"] are merged over `params` and leave default_args.
+        merged_params = dict(params or {})
+        merged_params.update(self.default_args.pop("params", None) or {})
         self.params: ParamsDict = ParamsDict(merged_params)
         self.max_active_runs = max_active_runs
         self.max_active_tasks = concurrency if concurrency is not None else max_active_tasks

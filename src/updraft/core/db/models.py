@@ -223,7 +223,7 @@ class TaskInstance(Base):
 
 
 class TaskInstanceHistory(Base):
-    """One finished try of a task instance, kept when the task is retried or cleared."""
+    """One finished try of a task instance; every try has a row, the latest one included."""
 
     __tablename__ = "task_instance_history"
 

@@ -60,13 +60,15 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def retry_delay(task: AbstractOperator, try_number: int, dag_id: str, run_id: str,
-                max_delay_cap: timedelta | None = None) -> timedelta:
+def retry_delay(
+    task: AbstractOperator, try_number: int, dag_id: str, run_id: str, max_delay_cap: timedelta | None = None
+) -> timedelta:
     """The wait before the next try after try ``try_number`` failed (Airflow's backoff rule)."""
     delay: timedelta = task.retry_delay  # type: ignore[attr-defined]
     if getattr(task, "retry_exponential_backoff", False):
-        base = max(delay.total_seconds(), 1.0)
-        min_backoff = math.ceil(base * 2 ** (try_number - 1))
+        # Round the scaled delay up first, then floor it at 1 s (a sub-second or zero base grows from
+        # 1 s only once the scaled value passes it, as in Airflow).
+        min_backoff = max(math.ceil(delay.total_seconds() * 2 ** (try_number - 1)), 1)
         # Deterministic jitter in [min_backoff, 2*min_backoff), so retries of many tasks spread out.
         seed = int(hashlib.sha1(f"{dag_id}#{task.task_id}#{run_id}#{try_number}".encode()).hexdigest(), 16)
         delay = timedelta(seconds=min_backoff + seed % min_backoff)
@@ -80,13 +82,16 @@ def retry_delay(task: AbstractOperator, try_number: int, dag_id: str, run_id: st
 
 @contextmanager
 def execution_timeout(seconds: float | None, task_id: str) -> Iterator[None]:
-    """Raise UpdraftTaskTimeout in this (main) thread when ``seconds`` pass."""
-    if not seconds or threading.current_thread() is not threading.main_thread():
+    """Raise UpdraftTaskTimeout in this (main) thread when ``seconds`` pass (at once if not positive)."""
+    if seconds is None or threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def on_alarm(signum: int, frame: Any) -> None:
         raise UpdraftTaskTimeout(f"task {task_id!r} ran longer than its execution_timeout of {seconds:g}s")
+
+    if seconds <= 0:
+        on_alarm(signal.SIGALRM, None)
 
     previous = signal.signal(signal.SIGALRM, on_alarm)
     signal.setitimer(signal.ITIMER_REAL, seconds)
@@ -118,7 +123,13 @@ def _json_safe(value: Any) -> Any:
 
 
 def _check_mapping_source(task: AbstractOperator, pushed: dict[str, Any], max_map_length: int) -> None:
-    """A value that a downstream task maps over must be a list or dict within max_map_length."""
+    """A value that a downstream task maps over must be a list or dict within max_map_length.
+
+    Only an unmapped producer is checked: the instances of a mapped producer each give one item of
+    the list the mapped task downstream expands over (checked against the limit when it expands).
+    """
+    if isinstance(task, MappedOperator):
+        return
     for dependant in task.iter_mapped_dependants():
         assert isinstance(dependant, MappedOperator)
         for ref in dependant.expand_input.iter_references():
@@ -142,8 +153,8 @@ def _check_mapping_source(task: AbstractOperator, pushed: dict[str, Any], max_ma
                 )
 
 
-def _push_result(op: BaseOperator, ti: RuntimeTaskInstance, result: Any) -> dict[str, Any]:
-    """Encode the return value into ``ti.pushed`` (return_value and multiple_outputs keys)."""
+def _result_xcoms(op: BaseOperator, result: Any) -> dict[str, Any]:
+    """The XComs a return value makes (return_value, plus each key with multiple_outputs)."""
     values: dict[str, Any] = {}
     if not op.do_xcom_push or result is None:
         return values
@@ -159,9 +170,7 @@ def _push_result(op: BaseOperator, ti: RuntimeTaskInstance, result: Any) -> dict
                     f"task {op.task_id!r} has multiple_outputs=True, so the keys of its result must be "
                     f"strings; found {key!r} ({type(key).__name__})"
                 )
-            ti.xcom_push(key, value)
             values[key] = value
-    ti.xcom_push(RETURN_VALUE_KEY, result)
     values[RETURN_VALUE_KEY] = result
     return values
 
@@ -201,9 +210,9 @@ def run_attempt(
         if op.template_fields:
             op.render_template_fields(context)
             rendered = {name: _json_safe(getattr(op, name, None)) for name in op.template_fields}
-        _run_callbacks(op.on_execute_callback, context, "on_execute_callback")
         op.pre_execute(context)
-        timeout = op.execution_timeout.total_seconds() if op.execution_timeout else None
+        _run_callbacks(op.on_execute_callback, context, "on_execute_callback")
+        timeout = op.execution_timeout.total_seconds() if op.execution_timeout is not None else None
         try:
             with execution_timeout(timeout, op.task_id):
                 result = op.execute(context)
@@ -211,8 +220,11 @@ def run_attempt(
             op.on_kill()
             raise
         op.post_execute(context, result)
-        pushed_values = _push_result(op, ti, result)
-        _check_mapping_source(task, pushed_values, max_map_length)
+        result_xcoms = _result_xcoms(op, result)
+        # A value that cannot feed the mapped tasks downstream fails the task before it is pushed.
+        _check_mapping_source(task, result_xcoms, max_map_length)
+        for key, value in result_xcoms.items():
+            ti.xcom_push(key, value)
     except UpdraftSkipException as exc:
         state = TI.SKIPPED
         log.info("Task skipped: %s", exc or type(exc).__name__)
@@ -226,13 +238,19 @@ def run_attempt(
         retriable = not isinstance(exc, UpdraftFailException) and ti.try_number <= ti.max_tries
         state = TI.UP_FOR_RETRY if retriable else TI.FAILED
     end = utcnow()
-    outcome = AttemptOutcome(state=state, start_date=start, end_date=end, error=error, rendered_fields=rendered)
+    outcome = AttemptOutcome(
+        state=state, start_date=start, end_date=end, error=error, rendered_fields=rendered
+    )
     if state is TI.UP_FOR_RETRY:
         outcome.next_retry_at = end + retry_delay(task, ti.try_number, ti.dag_id, ti.run_id, max_retry_delay)
         log.info("Marking for retry at %s", outcome.next_retry_at.isoformat())
+    # What ti.xcom_push stored stays, whatever the outcome (Airflow writes each push at once); the
+    # next try starts with the task instance's XComs cleared.
+    outcome.pushed = dict(ti.pushed)
     if state is TI.SUCCESS:
-        outcome.pushed = dict(ti.pushed)
         outcome.skipped_downstream = set(ti.skipped_downstream)
+    # Callbacks see the outcome on the ti, as in Airflow.
+    ti.state, ti.end_date = state, end
     _finish_callbacks(op or task, context, state, raised)
     log.info("Finished %s with state %s after %.3fs", ti, state.value, outcome.duration)
     return outcome
@@ -241,8 +259,8 @@ def run_attempt(
 def _finish_callbacks(op: AbstractOperator, context: Any, state: TI, raised: BaseException | None) -> None:
     if context is None:
         return
-    if raised is not None:
-        context["exception"] = raised
+    # Airflow sets "exception" for every outcome: the error of a failed try, else None (a skip is no error).
+    context["exception"] = raised if state in (TI.FAILED, TI.UP_FOR_RETRY) else None
     names = {
         TI.SUCCESS: "on_success_callback",
         TI.FAILED: "on_failure_callback",

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 from updraft.core.config import conf as updraft_conf
 from updraft.core.connections import ConnectionAccessor
 from updraft.core.variables import VariableAccessor
+from updraft.sdk.params import ParamsDict, merge_conf_into_params
 
 if TYPE_CHECKING:
     from updraft.core.runtime.task_instance import RuntimeTaskInstance
     from updraft.sdk.abstractoperator import AbstractOperator
+    from updraft.sdk.dag import DAG
 
 _VAR = VariableAccessor()
 _CONN = ConnectionAccessor()
@@ -45,6 +47,22 @@ def _ds(value: datetime | None) -> str | None:
     return value.strftime("%Y-%m-%d") if value else None
 
 
+def task_params(
+    task: AbstractOperator, dag: DAG, run_params: dict[str, Any], conf: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The params ``task`` sees: the DAG's, then the task's own, then the run's conf (Airflow's order).
+
+    ``run_params`` (the DAG's params with the conf over them, validated when the run was created)
+    serve every task that has no params of its own. Raises ParamValidationError naming the param.
+    """
+    own = getattr(task, "params", None)
+    if not own:
+        return run_params
+    layered = ParamsDict(dag.params)
+    layered.update(own if isinstance(own, ParamsDict) else ParamsDict(own))
+    return merge_conf_into_params(layered, conf)
+
+
 def build_context(
     task: AbstractOperator,
     ti: RuntimeTaskInstance,
@@ -69,7 +87,7 @@ def build_context(
         run_id=run.run_id,
         dag_run=run,
         conf=RunConf(run.conf or {}),
-        params=params,
+        params=task_params(task, ti.dag, params, run.conf),
         logical_date=logical_date,
         data_interval_start=run.data_interval_start,
         data_interval_end=run.data_interval_end,
@@ -90,8 +108,12 @@ def build_context(
         expanded_ti_count=None,
     )
     prev = prev_success or {}
-    for key in ("prev_data_interval_start_success", "prev_data_interval_end_success",
-                "prev_start_date_success", "prev_end_date_success"):
+    for key in (
+        "prev_data_interval_start_success",
+        "prev_data_interval_end_success",
+        "prev_start_date_success",
+        "prev_end_date_success",
+    ):
         context[key] = prev.get(key)
     _add_airflow2_dates(context, logical_date)
     return context

@@ -57,8 +57,9 @@ def prepare_engine() -> Engine:
     return engine
 
 
-def load_and_store(engine: Engine, dag_id: str | None, dags_folder: str | None = None,
-                   include_examples: bool | None = None) -> tuple[DagBag, dict[str, int]]:
+def load_and_store(
+    engine: Engine, dag_id: str | None, dags_folder: str | None = None, include_examples: bool | None = None
+) -> tuple[DagBag, dict[str, int]]:
     bag = load_dagbag(
         dag_folders(dags_folder, include_examples),
         timeout=conf.getfloat("core", "dagbag_import_timeout"),
@@ -89,7 +90,9 @@ def parse_logical_date(value: str | datetime | None, dag: DAG) -> datetime:
         try:
             parsed = datetime.fromisoformat(value)
         except ValueError:
-            raise ValueError(f"invalid logical date {value!r}: use ISO 8601, e.g. 2024-01-31 or 2024-01-31T06:00") from None
+            raise ValueError(
+                f"invalid logical date {value!r}: use ISO 8601, e.g. 2024-01-31 or 2024-01-31T06:00"
+            ) from None
     else:
         parsed = value
     if parsed.tzinfo is None:
@@ -146,9 +149,17 @@ def test_dag(
         run.id = run_store.create_run(conn, run, rows, serialized_ids.get(dag_id))
     log_folder = Path(conf.get("logging", "base_log_folder")).expanduser()
     driver = LocalRunDriver(
-        dag, run, engine=engine, xcoms=_xcom_store(engine), params=params, log_folder=log_folder,
-        priority=priority, max_map_length=conf.getint("core", "max_map_length"),
-        max_retry_delay=_max_retry_delay(), echo=echo, on_progress=on_progress,
+        dag,
+        run,
+        engine=engine,
+        xcoms=_xcom_store(engine),
+        params=params,
+        log_folder=log_folder,
+        priority=priority,
+        max_map_length=conf.getint("core", "max_map_length"),
+        max_retry_delay=_max_retry_delay(),
+        echo=echo,
+        on_progress=on_progress,
     )
     state = driver.execute()
     return RunResult(dag_id, run.run_id, state, driver.records(), log_folder)
@@ -178,12 +189,21 @@ def test_task(
     params = merge_conf_into_params(dag.params, run_conf)
     run = make_run_info(dag, parse_logical_date(logical_date, dag), run_conf)
     xcoms = _xcom_store(engine)
-    ti = RuntimeTaskInstance(task=task, dag=dag, dag_run=run, map_index=max(map_index, 0) if task.is_mapped else -1,
-                             try_number=1, max_tries=0, xcoms=xcoms)
+    ti = RuntimeTaskInstance(
+        task=task,
+        dag=dag,
+        dag_run=run,
+        map_index=max(map_index, 0) if task.is_mapped else -1,
+        try_number=1,
+        max_tries=0,
+        xcoms=xcoms,
+    )
     log_folder = Path(conf.get("logging", "base_log_folder")).expanduser()
     path = attempt_log_path(log_folder, dag_id, run.run_id, task_id, ti.map_index, 1)
     if path.exists():
         path.unlink()
     with AttemptLog(path, echo=echo):
-        outcome = run_attempt(task, ti, params, max_map_length=conf.getint("core", "max_map_length"), test_mode=True)
+        outcome = run_attempt(
+            task, ti, params, max_map_length=conf.getint("core", "max_map_length"), test_mode=True
+        )
     return outcome.state.value, outcome.error, path

@@ -122,8 +122,12 @@ class LocalRunDriver:
         self._retries: list[tuple[datetime, int, TIRecord]] = []
         self._seq = itertools.count()
         self._dirty: list[tuple[str, int, str | None]] = []
+        #: EmptyOperator instances marked successful without running: their try counts (as Airflow).
+        self._dirty_tried: list[tuple[str, int, str | None]] = []
         self.prev_success: dict[str, datetime | None] = {}
         self.last_finished: TIRecord | None = None
+        #: The resolved arguments of each mapped task instance, by (task_id, map_index).
+        self._mapped_kwargs: dict[tuple[str, int], dict[str, Any]] = {}
 
     # -- public --------------------------------------------------------------------------------
 
@@ -138,7 +142,8 @@ class LocalRunDriver:
             self._flush()
             if self._ready:
                 record = heapq.heappop(self._ready)[3]
-                self._run(record)
+                if record.state not in FINISHED:  # a branch may have skipped it since it became ready
+                    self._run(record)
                 continue
             if self._retries:
                 due, _, record = heapq.heappop(self._retries)
@@ -226,7 +231,6 @@ class LocalRunDriver:
         self.tis[task.task_id] = [
             TIRecord(task.task_id, index, task.retries) for index in range(len(kwargs_list))
         ]
-        self._mapped_kwargs = getattr(self, "_mapped_kwargs", {})
         for index, kwargs in enumerate(kwargs_list):
             self._mapped_kwargs[(task.task_id, index)] = kwargs
             self._push_ready(self.tis[task.task_id][index])
@@ -235,8 +239,13 @@ class LocalRunDriver:
 
     def _runtime_ti(self, task: AbstractOperator, record: TIRecord) -> RuntimeTaskInstance:
         return RuntimeTaskInstance(
-            task=task, dag=self.dag, dag_run=self.run, map_index=record.map_index,
-            try_number=max(record.try_number, 1), max_tries=record.max_tries, xcoms=self.xcoms,
+            task=task,
+            dag=self.dag,
+            dag_run=self.run,
+            map_index=record.map_index,
+            try_number=max(record.try_number, 1),
+            max_tries=record.max_tries,
+            xcoms=self.xcoms,
         )
 
     def _run(self, record: TIRecord) -> None:
@@ -244,7 +253,8 @@ class LocalRunDriver:
         if is_trivially_empty(task):
             now = utcnow()
             record.state, record.start_date, record.end_date = TI.SUCCESS, now, now
-            self._dirty.append((record.task_id, record.map_index, TI.SUCCESS.value))
+            record.try_number += 1
+            self._dirty_tried.append((record.task_id, record.map_index, TI.SUCCESS.value))
             self._after_finish(record, None)
             return
         record.try_number += 1
@@ -252,15 +262,26 @@ class LocalRunDriver:
         start = utcnow()
         dag_id, run_id = self.dag.dag_id, self.run.run_id
         with self.engine.begin() as conn:
-            run_store.mark_running(conn, dag_id, run_id, record.task_id, record.map_index, record.try_number, start)
+            run_store.mark_running(
+                conn, dag_id, run_id, record.task_id, record.map_index, record.try_number, start
+            )
+            self.xcoms.clear(conn, dag_id, run_id, record.task_id, record.map_index)
         self._report(record.task_id)
         ti = self._runtime_ti(task, record)
-        path = attempt_log_path(self.log_folder, dag_id, run_id, record.task_id, record.map_index, record.try_number)
-        mapped_kwargs = getattr(self, "_mapped_kwargs", {}).get((record.task_id, record.map_index))
+        path = attempt_log_path(
+            self.log_folder, dag_id, run_id, record.task_id, record.map_index, record.try_number
+        )
+        mapped_kwargs = self._mapped_kwargs.get((record.task_id, record.map_index))
         with AttemptLog(path, echo=self.echo):
             outcome = run_attempt(
-                task, ti, self.params, prev_success=self.prev_success, max_map_length=self.max_map_length,
-                max_retry_delay=self.max_retry_delay, mapped_kwargs=mapped_kwargs, test_mode=True,
+                task,
+                ti,
+                self.params,
+                prev_success=self.prev_success,
+                max_map_length=self.max_map_length,
+                max_retry_delay=self.max_retry_delay,
+                mapped_kwargs=mapped_kwargs,
+                test_mode=True,
             )
         record.state = outcome.state
         record.start_date, record.end_date = outcome.start_date, outcome.end_date
@@ -269,10 +290,19 @@ class LocalRunDriver:
         skips = self._skips_for(outcome)
         with self.engine.begin() as conn:
             run_store.record_finish(
-                conn, dag_id, run_id, record.task_id, record.map_index, try_number=record.try_number,
-                state=outcome.state.value, start=outcome.start_date, end=outcome.end_date,
-                next_retry_at=outcome.next_retry_at, error=outcome.error,
-                operator=getattr(task, "operator_name", None), pool=getattr(task, "pool", None),
+                conn,
+                dag_id,
+                run_id,
+                record.task_id,
+                record.map_index,
+                try_number=record.try_number,
+                state=outcome.state.value,
+                start=outcome.start_date,
+                end=outcome.end_date,
+                next_retry_at=outcome.next_retry_at,
+                error=outcome.error,
+                operator=getattr(task, "operator_name", None),
+                pool=getattr(task, "pool", None),
                 rendered_fields=outcome.rendered_fields,
             )
             self.xcoms.write(conn, dag_id, run_id, record.task_id, record.map_index, outcome.pushed)
@@ -307,10 +337,13 @@ class LocalRunDriver:
         self._report(None)
 
     def _flush(self) -> None:
-        if self._dirty:
+        if self._dirty or self._dirty_tried:
             with self.engine.begin() as conn:
                 run_store.set_states(conn, self.dag.dag_id, self.run.run_id, self._dirty)
-            self._dirty = []
+                run_store.set_states(
+                    conn, self.dag.dag_id, self.run.run_id, self._dirty_tried, count_try=True
+                )
+            self._dirty, self._dirty_tried = [], []
 
     # -- the end -------------------------------------------------------------------------------
 
@@ -326,19 +359,29 @@ class LocalRunDriver:
         return state
 
     def _dag_callbacks(self, state: DagRunState) -> None:
-        callbacks = self.dag.on_success_callback if state is DagRunState.SUCCESS else self.dag.on_failure_callback
+        callbacks = (
+            self.dag.on_success_callback if state is DagRunState.SUCCESS else self.dag.on_failure_callback
+        )
         if not callbacks:
             return
         failed = [r for r in self.records() if r.state in (TI.FAILED, TI.UPSTREAM_FAILED)]
         record = failed[0] if failed else (self.last_finished or self.records()[-1])
         task = self.dag.task_dict[record.task_id]
-        context = build_context(task, self._runtime_ti(task, record), self.params, self.prev_success, True)
+        try:
+            context = build_context(
+                task, self._runtime_ti(task, record), self.params, self.prev_success, True
+            )
+        except Exception:  # e.g. the task's params reject the conf; the run is decided already
+            log.exception("cannot build the context for DAG %s callbacks; they are not called", state.value)
+            return
         context["reason"] = "success" if state is DagRunState.SUCCESS else "task_failure"
         for callback in callbacks:
             try:
                 callback(context)
             except Exception:
-                log.exception("DAG %s callback %r raised; the run's state is unchanged", state.value, callback)
+                log.exception(
+                    "DAG %s callback %r raised; the run's state is unchanged", state.value, callback
+                )
 
     def _report(self, running: str | None) -> None:
         if self.on_progress is None:

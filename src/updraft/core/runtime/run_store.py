@@ -66,10 +66,18 @@ def create_run(conn: Connection, run: RunInfo, rows: Iterable[TIRow], serialized
     run_pk = conn.execute(
         insert(DagRun).returning(DagRun.id),
         {
-            "dag_id": run.dag_id, "run_id": run.run_id, "logical_date": run.logical_date,
-            "data_interval_start": run.data_interval_start, "data_interval_end": run.data_interval_end,
-            "run_after": run.run_after, "queued_at": now, "start_date": now, "run_type": run.run_type,
-            "state": DagRunState.RUNNING.value, "conf": run.conf, "triggered_by": "test",
+            "dag_id": run.dag_id,
+            "run_id": run.run_id,
+            "logical_date": run.logical_date,
+            "data_interval_start": run.data_interval_start,
+            "data_interval_end": run.data_interval_end,
+            "run_after": run.run_after,
+            "queued_at": now,
+            "start_date": now,
+            "run_type": run.run_type,
+            "state": DagRunState.RUNNING.value,
+            "conf": run.conf,
+            "triggered_by": "test",
             "serialized_dag_id": serialized_dag_id,
         },
     ).scalar_one()
@@ -77,24 +85,53 @@ def create_run(conn: Connection, run: RunInfo, rows: Iterable[TIRow], serialized
     return int(run_pk)
 
 
-def insert_tis(conn: Connection, dag_id: str, run_id: str, rows: Iterable[TIRow], state: str | None = None) -> None:
+def insert_tis(
+    conn: Connection, dag_id: str, run_id: str, rows: Iterable[TIRow], state: str | None = None
+) -> None:
     values = [
-        {"dag_id": dag_id, "run_id": run_id, "task_id": r.task_id, "map_index": r.map_index,
-         "try_number": 0, "max_tries": r.max_tries, "state": state, "operator": r.operator,
-         "pool": r.pool, "pool_slots": r.pool_slots, "queue": r.queue, "priority_weight": r.priority_weight}
+        {
+            "dag_id": dag_id,
+            "run_id": run_id,
+            "task_id": r.task_id,
+            "map_index": r.map_index,
+            "try_number": 0,
+            "max_tries": r.max_tries,
+            "state": state,
+            "operator": r.operator,
+            "pool": r.pool,
+            "pool_slots": r.pool_slots,
+            "queue": r.queue,
+            "priority_weight": r.priority_weight,
+        }
         for r in rows
     ]
     if values:
         conn.execute(insert(TaskInstance), values)
 
 
-def set_states(conn: Connection, dag_id: str, run_id: str, changes: Iterable[tuple[str, int, str | None]],
-               end_date: datetime | None = None) -> None:
-    """Set many task instances' states in one executemany (skips, upstream_failed)."""
+def set_states(
+    conn: Connection,
+    dag_id: str,
+    run_id: str,
+    changes: Iterable[tuple[str, int, str | None]],
+    end_date: datetime | None = None,
+    *,
+    count_try: bool = False,
+) -> None:
+    """Set many task instances' states in one executemany (skips, upstream_failed).
+
+    ``count_try`` adds one to their try_number: a task marked successful without running (an
+    EmptyOperator) counts a try, as in Airflow; one skipped or upstream_failed does not.
+    """
     params = [{"b_task": t, "b_index": m, "b_state": s} for t, m, s in changes]
     if not params:
         return
     now = end_date or utcnow()
+    values: dict[str, Any] = dict(
+        state=bindparam("b_state"), start_date=now, end_date=now, duration=0.0, updated_at=now
+    )
+    if count_try:
+        values["try_number"] = TI_TABLE.c.try_number + 1
     conn.execute(
         update(TI_TABLE)
         .where(
@@ -103,51 +140,108 @@ def set_states(conn: Connection, dag_id: str, run_id: str, changes: Iterable[tup
             TI_TABLE.c.task_id == bindparam("b_task"),
             TI_TABLE.c.map_index == bindparam("b_index"),
         )
-        .values(state=bindparam("b_state"), start_date=now, end_date=now, duration=0.0, updated_at=now),
+        .values(**values),
         params,
     )
 
 
-def mark_running(conn: Connection, dag_id: str, run_id: str, task_id: str, map_index: int,
-                 try_number: int, start: datetime) -> None:
+def mark_running(
+    conn: Connection, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int, start: datetime
+) -> None:
     conn.execute(
         update(TaskInstance)
-        .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id,
-               TaskInstance.task_id == task_id, TaskInstance.map_index == map_index)
-        .values(state="running", try_number=try_number, start_date=start, end_date=None, duration=None,
-                hostname=HOSTNAME, pid=os.getpid(), next_retry_at=None, updated_at=start)
+        .where(
+            TaskInstance.dag_id == dag_id,
+            TaskInstance.run_id == run_id,
+            TaskInstance.task_id == task_id,
+            TaskInstance.map_index == map_index,
+        )
+        .values(
+            state="running",
+            try_number=try_number,
+            start_date=start,
+            end_date=None,
+            duration=None,
+            hostname=HOSTNAME,
+            pid=os.getpid(),
+            next_retry_at=None,
+            updated_at=start,
+        )
     )
 
 
-def record_finish(conn: Connection, dag_id: str, run_id: str, task_id: str, map_index: int, *,
-                  try_number: int, state: str, start: datetime, end: datetime,
-                  next_retry_at: datetime | None, error: str | None, operator: str | None,
-                  pool: str | None, rendered_fields: dict[str, Any] | None,
-                  cpu_time_s: float | None = None, peak_rss_bytes: int | None = None) -> None:
+def record_finish(
+    conn: Connection,
+    dag_id: str,
+    run_id: str,
+    task_id: str,
+    map_index: int,
+    *,
+    try_number: int,
+    state: str,
+    start: datetime,
+    end: datetime,
+    next_retry_at: datetime | None,
+    error: str | None,
+    operator: str | None,
+    pool: str | None,
+    rendered_fields: dict[str, Any] | None,
+    cpu_time_s: float | None = None,
+    peak_rss_bytes: int | None = None,
+) -> None:
     """The attempt's final state on the task instance, plus its row in the try history."""
     duration = (end - start).total_seconds()
     conn.execute(
         update(TaskInstance)
-        .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id,
-               TaskInstance.task_id == task_id, TaskInstance.map_index == map_index)
-        .values(state=state, end_date=end, duration=duration, next_retry_at=next_retry_at,
-                rendered_fields=rendered_fields, cpu_time_s=cpu_time_s, peak_rss_bytes=peak_rss_bytes,
-                updated_at=end)
+        .where(
+            TaskInstance.dag_id == dag_id,
+            TaskInstance.run_id == run_id,
+            TaskInstance.task_id == task_id,
+            TaskInstance.map_index == map_index,
+        )
+        .values(
+            state=state,
+            end_date=end,
+            duration=duration,
+            next_retry_at=next_retry_at,
+            rendered_fields=rendered_fields,
+            cpu_time_s=cpu_time_s,
+            peak_rss_bytes=peak_rss_bytes,
+            updated_at=end,
+        )
     )
     conn.execute(
         insert(TaskInstanceHistory),
-        {"dag_id": dag_id, "run_id": run_id, "task_id": task_id, "map_index": map_index,
-         "try_number": try_number, "state": state, "start_date": start, "end_date": end,
-         "duration": duration, "hostname": HOSTNAME, "pid": os.getpid(), "error": error,
-         "operator": operator, "pool": pool, "cpu_time_s": cpu_time_s, "peak_rss_bytes": peak_rss_bytes},
+        {
+            "dag_id": dag_id,
+            "run_id": run_id,
+            "task_id": task_id,
+            "map_index": map_index,
+            "try_number": try_number,
+            "state": state,
+            "start_date": start,
+            "end_date": end,
+            "duration": duration,
+            "hostname": HOSTNAME,
+            "pid": os.getpid(),
+            "error": error,
+            "operator": operator,
+            "pool": pool,
+            "cpu_time_s": cpu_time_s,
+            "peak_rss_bytes": peak_rss_bytes,
+        },
     )
 
 
 def expand_task(conn: Connection, dag_id: str, run_id: str, row: TIRow, count: int) -> None:
     """Replace a mapped task's placeholder (map_index -1) with instances 0..count-1."""
     conn.execute(
-        delete(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id,
-                                   TaskInstance.task_id == row.task_id, TaskInstance.map_index == -1)
+        delete(TaskInstance).where(
+            TaskInstance.dag_id == dag_id,
+            TaskInstance.run_id == run_id,
+            TaskInstance.task_id == row.task_id,
+            TaskInstance.map_index == -1,
+        )
     )
     rows = [TIRow(**{**row.__dict__, "map_index": index}) for index in range(count)]
     insert_tis(conn, dag_id, run_id, rows)
@@ -155,15 +249,19 @@ def expand_task(conn: Connection, dag_id: str, run_id: str, row: TIRow, count: i
 
 def finish_run(conn: Connection, dag_id: str, run_id: str, state: str, end: datetime) -> None:
     conn.execute(
-        update(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id).values(state=state, end_date=end)
+        update(DagRun)
+        .where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+        .values(state=state, end_date=end)
     )
 
 
 def previous_success(conn: Connection, dag_id: str, before: datetime | None) -> dict[str, datetime | None]:
     """Dates of the latest successful run before ``before`` (for ``prev_*_success`` in templates)."""
     empty: dict[str, datetime | None] = {
-        "prev_data_interval_start_success": None, "prev_data_interval_end_success": None,
-        "prev_start_date_success": None, "prev_end_date_success": None,
+        "prev_data_interval_start_success": None,
+        "prev_data_interval_end_success": None,
+        "prev_start_date_success": None,
+        "prev_end_date_success": None,
     }
     if before is None:
         return empty
@@ -176,6 +274,8 @@ def previous_success(conn: Connection, dag_id: str, before: datetime | None) -> 
     if row is None:
         return empty
     return {
-        "prev_data_interval_start_success": row[0], "prev_data_interval_end_success": row[1],
-        "prev_start_date_success": row[2], "prev_end_date_success": row[3],
+        "prev_data_interval_start_success": row[0],
+        "prev_data_interval_end_success": row[1],
+        "prev_start_date_success": row[2],
+        "prev_end_date_success": row[3],
     }

@@ -32,6 +32,8 @@ class RunInfo:
     run_type: str
     conf: dict[str, Any]
     start_date: datetime | None = None
+    end_date: datetime | None = None
+    #: "running" while the task runs; the try's outcome once it ended (what callbacks see).
     state: str = "running"
     id: int | None = None
 
@@ -56,6 +58,8 @@ class RuntimeTaskInstance:
     max_tries: int
     xcoms: XComStore
     start_date: datetime | None = None
+    end_date: datetime | None = None
+    #: "running" while the task runs; the try's outcome once it ended (what callbacks see).
     state: str = "running"
     hostname: str = field(default_factory=socket.gethostname)
     #: XComs pushed during this attempt (key -> encoded JSON), written when the attempt ends.
@@ -124,8 +128,9 @@ class RuntimeTaskInstance:
                 values.append(value)
         return values
 
-    def _pull_one(self, task_id: str, dag_id: str | None, key: str, map_indexes: Any, default: Any,
-                  run_id: str | None) -> Any:
+    def _pull_one(
+        self, task_id: str, dag_id: str | None, key: str, map_indexes: Any, default: Any, run_id: str | None
+    ) -> Any:
         dag_id = dag_id or self.dag_id
         run_id = run_id or self.run_id
         if task_id == self.task_id and dag_id == self.dag_id and run_id == self.run_id and key in self.pushed:

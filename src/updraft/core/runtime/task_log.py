@@ -16,7 +16,9 @@ from typing import TextIO
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
 
 
-def attempt_log_path(base: Path, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int) -> Path:
+def attempt_log_path(
+    base: Path, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int
+) -> Path:
     path = base / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
     if map_index >= 0:
         path = path / f"map_index={map_index}"
@@ -90,8 +92,9 @@ class AttemptLog:
         sys.stderr = _StreamToLog(self.handler, logging.WARNING, "stderr")  # type: ignore[assignment]
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

@@ -39,6 +39,9 @@ __all__ = [
     "SerializedDagModel",
     "TaskInstance",
     "TaskInstanceHistory",
+    "TaskReschedule",
+    "Pool",
+    "Job",
     "Variable",
     "XCom",
 ]
@@ -210,6 +213,7 @@ class TaskInstance(Base):
     peak_rss_bytes: Mapped[int | None] = mapped_column(BigInteger)
     rendered_fields: Mapped[Any | None] = mapped_column(JsonDict)
     note: Mapped[str | None] = mapped_column(Text)
+    last_heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     dag_run: Mapped[DagRun] = relationship(back_populates="task_instances")
@@ -313,3 +317,54 @@ class Connection(Base):
     extra: Mapped[str | None] = mapped_column(Text)
     is_encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
     is_extra_encrypted: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Pool(Base):
+    """A named number of slots that running task instances take (``pool_slots`` each)."""
+
+    __tablename__ = "slot_pool"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    pool: Mapped[str] = mapped_column(String(256), unique=True)
+    slots: Mapped[int] = mapped_column(Integer, default=0)
+    description: Mapped[str | None] = mapped_column(Text)
+    include_deferred: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Job(Base):
+    """A running scheduler, DAG processor or worker, with its heartbeat."""
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    job_type: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(20))
+    hostname: Mapped[str | None] = mapped_column(String(500))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    start_date: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    end_date: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    latest_heartbeat: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_job_type_state_heartbeat", "job_type", "state", "latest_heartbeat"),)
+
+
+class TaskReschedule(Base):
+    """One poke of a sensor in reschedule mode that asked to be run again later."""
+
+    __tablename__ = "task_reschedule"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dag_id: Mapped[str] = mapped_column(String(250))
+    run_id: Mapped[str] = mapped_column(String(250))
+    task_id: Mapped[str] = mapped_column(String(250))
+    map_index: Mapped[int] = mapped_column(Integer, default=-1)
+    try_number: Mapped[int] = mapped_column(Integer)
+    start_date: Mapped[datetime] = mapped_column(UtcDateTime)
+    end_date: Mapped[datetime] = mapped_column(UtcDateTime)
+    duration: Mapped[float] = mapped_column(Float)
+    reschedule_date: Mapped[datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (
+        Index("ix_task_reschedule_ti", "dag_id", "run_id", "task_id", "map_index", "try_number"),
+        _dag_run_fk("task_reschedule"),
+    )

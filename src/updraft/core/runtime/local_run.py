@@ -289,24 +289,9 @@ class LocalRunDriver:
         record.error = outcome.error
         skips = self._skips_for(outcome)
         with self.engine.begin() as conn:
-            run_store.record_finish(
-                conn,
-                dag_id,
-                run_id,
-                record.task_id,
-                record.map_index,
-                try_number=record.try_number,
-                state=outcome.state.value,
-                start=outcome.start_date,
-                end=outcome.end_date,
-                next_retry_at=outcome.next_retry_at,
-                error=outcome.error,
-                operator=getattr(task, "operator_name", None),
-                pool=getattr(task, "pool", None),
-                rendered_fields=outcome.rendered_fields,
+            run_store.record_outcome(
+                conn, self.xcoms, dag_id, run_id, task, record.map_index, record.try_number, outcome, skips
             )
-            self.xcoms.write(conn, dag_id, run_id, record.task_id, record.map_index, outcome.pushed)
-            run_store.set_states(conn, dag_id, run_id, skips)
         self._after_finish(record, outcome)
 
     def _skips_for(self, outcome: AttemptOutcome) -> list[tuple[str, int, str | None]]:

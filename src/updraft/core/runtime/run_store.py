@@ -17,7 +17,9 @@ from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, or_, 
 
 from updraft.core.db.models import DagRun, TaskInstance, TaskInstanceHistory
 from updraft.core.db.types import utcnow
+from updraft.core.runtime.attempt import AttemptOutcome
 from updraft.core.runtime.task_instance import RunInfo
+from updraft.core.runtime.xcom_store import XComStore
 from updraft.sdk.abstractoperator import AbstractOperator
 from updraft.sdk.states import DagRunState
 
@@ -279,3 +281,40 @@ def previous_success(conn: Connection, dag_id: str, before: datetime | None) -> 
         "prev_start_date_success": row[2],
         "prev_end_date_success": row[3],
     }
+
+
+def record_outcome(
+    conn: Connection,
+    xcoms: XComStore,
+    dag_id: str,
+    run_id: str,
+    task: AbstractOperator,
+    map_index: int,
+    try_number: int,
+    outcome: AttemptOutcome,
+    skips: Iterable[tuple[str, int, str | None]] = (),
+    cpu_time_s: float | None = None,
+    peak_rss_bytes: int | None = None,
+) -> None:
+    """Everything an attempt leaves behind, in the caller's transaction: the task instance's final
+    state, its try-history row, its XComs and the skips it asked for."""
+    record_finish(
+        conn,
+        dag_id,
+        run_id,
+        task.task_id,
+        map_index,
+        try_number=try_number,
+        state=outcome.state.value,
+        start=outcome.start_date,
+        end=outcome.end_date,
+        next_retry_at=outcome.next_retry_at,
+        error=outcome.error,
+        operator=getattr(task, "operator_name", None),
+        pool=getattr(task, "pool", None),
+        rendered_fields=outcome.rendered_fields,
+        cpu_time_s=cpu_time_s,
+        peak_rss_bytes=peak_rss_bytes,
+    )
+    xcoms.write(conn, dag_id, run_id, task.task_id, map_index, outcome.pushed)
+    set_states(conn, dag_id, run_id, skips)

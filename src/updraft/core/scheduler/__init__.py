@@ -1,0 +1,1 @@
+"""The scheduler: creates DAG runs on time, decides which task instances run, hands them to an executor."""

@@ -235,3 +235,233 @@ def show(dag_id: str, dags_folder: str | None) -> None:
         fail(str(exc), code=2)
         return
     click.echo(render_graph(dag))
+
+
+# -- managing stored DAGs: pause, trigger, state, delete, next-execution ----------------------------
+
+
+def parse_cli_datetime(value: str | None, option: str) -> Any:
+    """An ISO 8601 date or datetime typed by the user (naive: in the DAG's time zone), or None."""
+    from datetime import datetime
+
+    if value is None:
+        return None
+    try:
+        return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
+    except ValueError:
+        raise click.BadParameter(
+            f"invalid date {value!r}: use ISO 8601, e.g. 2024-01-31 or 2024-01-31T06:00", param_hint=option
+        ) from None
+
+
+def confirm(question: str) -> bool:
+    """Ask a yes/no question; no answer (end of input) is no."""
+    try:
+        return click.confirm(question, default=False)
+    except click.Abort:
+        click.echo(err=True)
+        return False
+
+
+def _set_paused(dag_id: str, paused: bool, regex: bool, yes: bool, output: str) -> None:
+    from updraft.core.dag_admin import DagAdminError, find_dags, set_paused
+    from updraft.core.dag_runs import DagNotStored
+    from updraft.core.runtime.dag_test import prepare_engine
+    from updraft.core.scheduler.wakeup import notify_scheduler
+
+    engine = prepare_engine()
+    try:
+        with engine.connect() as conn:
+            dags = find_dags(conn, dag_id, regex=regex)
+    except (DagNotStored, DagAdminError) as exc:
+        fail(str(exc), code=2)
+        return
+    targets = [d.dag_id for d in dags if d.is_paused != paused]
+    if not targets:
+        if regex:
+            click.echo(f"No {'un' if paused else ''}paused DAGs were found")
+        else:
+            click.echo(f"DAG {dag_id} is already {'paused' if paused else 'unpaused'}")
+        return
+    if regex and not yes:
+        verb = "pause" if paused else "unpause"
+        question = f"You are about to {verb} {len(targets)} DAG(s):\n{','.join(targets)}\n\nAre you sure?"
+        if not confirm(question):
+            click.echo("Operation cancelled by user")
+            return
+    with engine.begin() as conn:
+        changed = set_paused(conn, targets, paused)
+    if changed and not paused:
+        notify_scheduler()
+    print_rows([{"dag_id": d, "is_paused": paused} for d in changed], ["dag_id", "is_paused"], output)
+
+
+_REGEX_OPTION = click.option(
+    "--treat-dag-id-as-regex", "regex", is_flag=True, help="DAG_ID is a regex (re.search) of DAG ids."
+)
+_YES_OPTION = click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+
+
+@command.command(name="pause")
+@click.argument("dag_id")
+@_REGEX_OPTION
+@_YES_OPTION
+@OUTPUT_OPTION
+def pause(dag_id: str, regex: bool, yes: bool, output: str) -> None:
+    """Pause a DAG: the scheduler creates no new runs and starts no tasks of it."""
+    _set_paused(dag_id, True, regex, yes, output)
+
+
+@command.command(name="unpause")
+@click.argument("dag_id")
+@_REGEX_OPTION
+@_YES_OPTION
+@OUTPUT_OPTION
+def unpause(dag_id: str, regex: bool, yes: bool, output: str) -> None:
+    """Unpause a DAG (and wake the scheduler)."""
+    _set_paused(dag_id, False, regex, yes, output)
+
+
+@command.command(name="trigger")
+@click.argument("dag_id")
+@click.option("-c", "--conf", "conf_json", help="Run conf as a JSON object; overrides params.")
+@click.option("-r", "--run-id", help="The run's id (default: manual__<logical date>).")
+@click.option("-l", "--logical-date", help="ISO 8601 logical date (default: now).")
+@click.option(
+    "--no-replace-microseconds",
+    "replace_microseconds",
+    is_flag=True,
+    flag_value=False,
+    default=True,
+    help="Keep the microseconds of the logical date.",
+)
+@OUTPUT_OPTION
+def trigger(
+    dag_id: str,
+    conf_json: str | None,
+    run_id: str | None,
+    logical_date: str | None,
+    replace_microseconds: bool,
+    output: str,
+) -> None:
+    """Create a manual run of a DAG; the scheduler runs it (once the DAG is unpaused)."""
+    from updraft.core.dag_admin import DagAdminError, get_dag_info, trigger_dag
+    from updraft.core.dag_runs import DagNotStored, DagRunExists
+    from updraft.core.runtime.dag_test import prepare_engine
+    from updraft.core.scheduler.wakeup import notify_scheduler
+    from updraft.sdk.exceptions import ParamValidationError
+
+    run_conf = parse_json_conf(conf_json)
+    when = parse_cli_datetime(logical_date, "--logical-date")
+    engine = prepare_engine()
+    try:
+        with engine.begin() as conn:
+            run = trigger_dag(
+                conn,
+                dag_id,
+                conf=run_conf,
+                run_id=run_id,
+                logical_date=when,
+                replace_microseconds=replace_microseconds,
+            )
+            paused = get_dag_info(conn, dag_id).is_paused
+    except ParamValidationError as exc:
+        fail(f"invalid conf for DAG {dag_id!r}: {exc}", code=2)
+        return
+    except (DagNotStored, DagRunExists, DagAdminError) as exc:
+        fail(str(exc), code=2)
+        return
+    notify_scheduler()
+    columns = ["dag_id", "run_id", "logical_date", "run_type", "state"]
+    if output != "table":
+        columns += ["data_interval_start", "data_interval_end", "run_after", "conf", "triggered_by"]
+    print_rows([run], columns, output, colour_column="state")
+    if paused:
+        click.echo(f"DAG {dag_id} is paused: the run waits until `updraft dags unpause {dag_id}`", err=True)
+
+
+@command.command(name="state")
+@click.argument("dag_id")
+@click.argument("run_id")
+def state(dag_id: str, run_id: str) -> None:
+    """Print the state of a DAG run (given by run_id or logical date), and its conf if any."""
+    import json
+
+    from updraft.core.dag_admin import DagRunNotFound, run_state
+    from updraft.core.dag_runs import DagNotStored
+    from updraft.core.runtime.dag_test import prepare_engine
+
+    try:
+        with prepare_engine().connect() as conn:
+            info = run_state(conn, dag_id, run_id)
+    except (DagNotStored, DagRunNotFound) as exc:
+        fail(str(exc), code=2)
+        return
+    click.echo(f"{info.state}, {json.dumps(info.conf)}" if info.conf else info.state)
+
+
+@command.command(name="delete")
+@click.argument("dag_id")
+@_YES_OPTION
+def delete(dag_id: str, yes: bool) -> None:
+    """Delete every record of a DAG from the metadata DB (runs, tasks, XComs, versions...)."""
+    from pathlib import Path
+
+    from updraft.core.dag_admin import DagAdminError, delete_dag, get_dag_info
+    from updraft.core.dag_runs import DagNotStored
+    from updraft.core.runtime.dag_test import prepare_engine
+
+    engine = prepare_engine()
+    try:
+        with engine.connect() as conn:
+            info = get_dag_info(conn, dag_id)
+    except DagNotStored as exc:
+        fail(str(exc), code=2)
+        return
+    question = f"This will drop all existing records related to DAG {dag_id}. Proceed?"
+    if not yes and not confirm(question):
+        click.echo("Cancelled")
+        return
+    try:
+        with engine.begin() as conn:
+            count = delete_dag(conn, dag_id)
+    except (DagNotStored, DagAdminError) as exc:
+        fail(str(exc), code=1)
+        return
+    click.echo(f"Removed {count} record(s)")
+    if info.fileloc and Path(info.fileloc).exists():
+        click.echo(
+            f"Note: {info.fileloc} still exists, so the DAG comes back when the file is parsed again",
+            err=True,
+        )
+
+
+@command.command(name="next-execution")
+@click.argument("dag_id")
+@click.option(
+    "-n", "--num-executions", type=click.IntRange(min=1), default=1, show_default=True, help="How many."
+)
+def next_execution(dag_id: str, num_executions: int) -> None:
+    """Print the logical dates of the DAG's next scheduled runs ("None" if it has none)."""
+    from updraft.core.dag_admin import get_dag_info, next_executions
+    from updraft.core.dag_runs import DagNotStored
+    from updraft.core.runtime.dag_test import prepare_engine
+
+    try:
+        with prepare_engine().connect() as conn:
+            paused = get_dag_info(conn, dag_id).is_paused
+            dates = next_executions(conn, dag_id, num_executions)
+    except DagNotStored as exc:
+        fail(str(exc), code=2)
+        return
+    if paused:
+        click.echo("[INFO] Please be reminded this DAG is PAUSED now.", err=True)
+    for when in dates:
+        click.echo(when.isoformat())
+    if len(dates) < num_executions:
+        click.echo(
+            "[WARN] No following schedule can be found. "
+            "This DAG may have schedule interval '@once' or `None`.",
+            err=True,
+        )
+        click.echo("None")

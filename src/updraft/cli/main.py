@@ -10,8 +10,12 @@ import click
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "config": ("updraft.cli.config_cmd", "Show configuration."),
+    "dag-processor": ("updraft.cli.dag_processor_cmd", "Parse DAG files into the metadata DB."),
     "dags": ("updraft.cli.dags_cmd", "Test, list and inspect DAGs."),
     "db": ("updraft.cli.db_cmd", "Manage the metadata database."),
+    "pools": ("updraft.cli.pools_cmd", "Manage pools."),
+    "scheduler": ("updraft.cli.scheduler_cmd", "Run DAGs on their schedules."),
+    "standalone": ("updraft.cli.standalone_cmd", "Run the DAG processor and scheduler together."),
     "tasks": ("updraft.cli.tasks_cmd", "Test, list and inspect tasks."),
     "version": ("updraft.cli.version_cmd", "Show the version."),
 }

@@ -158,3 +158,67 @@ def logs(dag_id: str, run_id: str, task_id: str, try_number: int | None, map_ind
         attempt_log_path(base, dag_id, run_id, task_id, map_index, chosen).read_text(errors="replace"),
         nl=False,
     )
+
+
+@command.command(name="clear")
+@click.argument("dag_id")
+@click.option("-t", "--task-regex", help="Only tasks whose id matches this regex (re.search).")
+@click.option("-s", "--start-date", help="Only runs with this logical date or later (ISO 8601).")
+@click.option("-e", "--end-date", help="Only runs with this logical date or earlier (ISO 8601).")
+@click.option("-d", "--downstream", is_flag=True, help="Also the tasks downstream of the matched ones.")
+@click.option("-u", "--upstream", is_flag=True, help="Also the tasks upstream of the matched ones.")
+@click.option("-f", "--only-failed", is_flag=True, help="Only failed and upstream_failed task instances.")
+@click.option("-r", "--only-running", is_flag=True, help="Only running task instances.")
+@click.option("-y", "--yes", is_flag=True, help="Do not ask for confirmation.")
+def clear(
+    dag_id: str,
+    task_regex: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    downstream: bool,
+    upstream: bool,
+    only_failed: bool,
+    only_running: bool,
+    yes: bool,
+) -> None:
+    """Clear task instances so that the scheduler runs them again (their runs go back to queued)."""
+    from updraft.cli.dags_cmd import confirm, parse_cli_datetime
+    from updraft.core.clear import ClearError, clear_task_instances
+    from updraft.core.dag_runs import DagNotStored
+    from updraft.core.runtime.dag_test import prepare_engine
+    from updraft.core.scheduler.wakeup import notify_scheduler
+
+    options = dict(
+        task_regex=task_regex,
+        start_date=parse_cli_datetime(start_date, "--start-date"),
+        end_date=parse_cli_datetime(end_date, "--end-date"),
+        downstream=downstream,
+        upstream=upstream,
+        only_failed=only_failed,
+        only_running=only_running,
+    )
+    engine = prepare_engine()
+    try:
+        if not yes:
+            with engine.connect() as conn:
+                planned = clear_task_instances(conn, dag_id, dry_run=True, **options)  # type: ignore[arg-type]
+            if not planned:
+                click.echo("Nothing to clear.")
+                return
+            listing = "\n".join(str(ti) for ti in planned)
+            if not confirm(
+                f"You are about to clear these {len(planned)} task instance(s):\n{listing}\n\nAre you sure?"
+            ):
+                click.echo("Cancelled, nothing was cleared.")
+                return
+        with engine.begin() as conn:
+            cleared = clear_task_instances(conn, dag_id, **options)  # type: ignore[arg-type]
+    except (DagNotStored, ClearError) as exc:
+        fail(str(exc), code=2)
+        return
+    if not cleared:
+        click.echo("Nothing to clear.")
+        return
+    notify_scheduler()
+    runs = len({ti.run_id for ti in cleared})
+    click.echo(f"Cleared {len(cleared)} task instance(s) in {runs} run(s) of DAG {dag_id}")

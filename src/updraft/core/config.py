@@ -111,6 +111,8 @@ DEFAULTS: tuple[ConfigOption, ...] = (
         "Seconds without a heartbeat after which a running task counts as lost.",
     ),
     _opt("dag_processor", "min_file_process_interval", "30", "Seconds between two parses of one file."),
+    _opt("dag_processor", "parsing_processes", "2", "DAG files parsed at once, each in its own process."),
+    _opt("dag_processor", "refresh_interval", "5", "Seconds between two listings of the DAG folder."),
     _opt("webserver", "base_url", "http://localhost:8080", "URL the web UI is reached at."),
 )
 

@@ -78,7 +78,9 @@ def create_dag_run(
         )
     ).first()
     if exists is not None:
-        raise DagRunExists(f"DAG {dag.dag_id!r} already has a run {exists.run_id!r} for this run_id or logical date")
+        raise DagRunExists(
+            f"DAG {dag.dag_id!r} already has a run {exists.run_id!r} for this run_id or logical date"
+        )
     try:
         with conn.begin_nested():
             run_pk = conn.execute(
@@ -107,5 +109,7 @@ def create_dag_run(
                 [run_store.ti_row_for(task, weights.get(task.task_id, 1)) for task in dag.tasks],
             )
     except IntegrityError:
-        raise DagRunExists(f"DAG {dag.dag_id!r} already has a run {run_id!r} (or one at {logical_date})") from None
+        raise DagRunExists(
+            f"DAG {dag.dag_id!r} already has a run {run_id!r} (or one at {logical_date})"
+        ) from None
     return int(run_pk), run_id

@@ -9,17 +9,41 @@ if TYPE_CHECKING:
     from updraft.operators.bash import BashOperator
     from updraft.operators.branch import BaseBranchOperator, BranchMixIn
     from updraft.operators.empty import DummyOperator, EmptyOperator
+    from updraft.operators.latest_only import LatestOnlyOperator
     from updraft.operators.python import BranchPythonOperator, PythonOperator, ShortCircuitOperator
+    from updraft.operators.sensors import (
+        BaseSensorOperator,
+        BashSensor,
+        DateTimeSensor,
+        DayOfWeekSensor,
+        ExternalTaskSensor,
+        FileSensor,
+        PokeReturnValue,
+        PythonSensor,
+        TimeDeltaSensor,
+    )
+    from updraft.operators.trigger_dagrun import TriggerDagRunOperator
 
 __all__ = [
     "BaseBranchOperator",
+    "BaseSensorOperator",
     "BashOperator",
+    "BashSensor",
     "BranchMixIn",
     "BranchPythonOperator",
+    "DateTimeSensor",
+    "DayOfWeekSensor",
     "DummyOperator",
     "EmptyOperator",
+    "ExternalTaskSensor",
+    "FileSensor",
+    "LatestOnlyOperator",
+    "PokeReturnValue",
     "PythonOperator",
+    "PythonSensor",
     "ShortCircuitOperator",
+    "TimeDeltaSensor",
+    "TriggerDagRunOperator",
 ]
 
 _WHERE = {
@@ -31,6 +55,17 @@ _WHERE = {
     "EmptyOperator": "updraft.operators.empty",
     "PythonOperator": "updraft.operators.python",
     "ShortCircuitOperator": "updraft.operators.python",
+    "LatestOnlyOperator": "updraft.operators.latest_only",
+    "TriggerDagRunOperator": "updraft.operators.trigger_dagrun",
+    "BaseSensorOperator": "updraft.operators.sensors.base",
+    "PokeReturnValue": "updraft.operators.sensors.base",
+    "BashSensor": "updraft.operators.sensors.bash",
+    "DateTimeSensor": "updraft.operators.sensors.date_time",
+    "DayOfWeekSensor": "updraft.operators.sensors.weekday",
+    "ExternalTaskSensor": "updraft.operators.sensors.external_task",
+    "FileSensor": "updraft.operators.sensors.filesystem",
+    "PythonSensor": "updraft.operators.sensors.python",
+    "TimeDeltaSensor": "updraft.operators.sensors.time_delta",
 }
 
 

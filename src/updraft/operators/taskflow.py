@@ -1,9 +1,9 @@
 """The ``@task`` decorator (TaskFlow): calling a decorated function inside a DAG creates a task.
 
-``@task``, ``@task(...)``, ``@task.python``, ``@task.branch``, ``@task.short_circuit`` and
-``@task.bash`` are supported. The call ``extract(1, y=2)`` inside a DAG builds the operator with
-``op_args``/``op_kwargs`` and returns an XComArg of its result; XComArgs among the arguments make
-their tasks upstream. Ids are made unique like Airflow's (``name``, ``name__1``, ``name__2``...).
+``@task``, ``@task(...)``, ``@task.python``, ``@task.branch``, ``@task.short_circuit``,
+``@task.bash`` and ``@task.sensor`` are supported. The call ``extract(1, y=2)`` inside a DAG
+builds the operator with ``op_args``/``op_kwargs`` and returns an XComArg of its result; XComArgs
+among the arguments make their tasks upstream. Ids are made unique like Airflow's (``name``, ``name__1``, ``name__2``...).
 ``.override()``, ``.partial()``, ``.expand()`` and ``.expand_kwargs()`` work as in Airflow, and
 ``.function`` is the plain function for unit tests. Context values reach the function through its
 signature (``ti=None``, ``ds=None``, ``**context``), explicit arguments winning.
@@ -59,13 +59,12 @@ KNOWN_CONTEXT_KEYS = frozenset(
 UNSUPPORTED_FLAVOURS = frozenset(
     {
         "virtualenv", "external_python", "branch_virtualenv", "branch_external_python", "docker",
-        "kubernetes", "kubernetes_cmd", "pyspark", "snowpark", "sensor", "run_if", "skip_if",
+        "kubernetes", "kubernetes_cmd", "pyspark", "snowpark", "run_if", "skip_if",
     }
 )  # fmt: skip
 
 #: Flavours provided by other modules, imported on first use: name -> "module:OperatorClass".
-#: ``@task.sensor`` plugs in here once updraft's sensors exist.
-EXTRA_FLAVOURS: dict[str, str] = {}
+EXTRA_FLAVOURS: dict[str, str] = {"sensor": "updraft.operators.sensors.python:DecoratedSensorOperator"}
 
 
 class _SuffixIndex:

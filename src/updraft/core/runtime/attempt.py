@@ -28,6 +28,7 @@ from updraft.sdk.exceptions import (
     MapLengthError,
     UpdraftException,
     UpdraftFailException,
+    UpdraftRescheduleException,
     UpdraftSkipException,
     UpdraftTaskTimeout,
     XComValueError,
@@ -47,6 +48,8 @@ class AttemptOutcome:
     end_date: datetime
     error: str | None = None
     next_retry_at: datetime | None = None
+    #: When a sensor in reschedule mode asked to be run again (state UP_FOR_RESCHEDULE).
+    reschedule_at: datetime | None = None
     pushed: dict[str, str] = field(default_factory=dict)
     skipped_downstream: set[str] = field(default_factory=set)
     rendered_fields: dict[str, Any] | None = None
@@ -61,7 +64,7 @@ def utcnow() -> datetime:
 
 
 def retry_delay(
-    task: AbstractOperator, try_number: int, dag_id: str, run_id: str, max_delay_cap: timedelta | None = None
+    task: Any, try_number: int, dag_id: str, run_id: str, max_delay_cap: timedelta | None = None
 ) -> timedelta:
     """The wait before the next try after try ``try_number`` failed (Airflow's backoff rule)."""
     delay: timedelta = task.retry_delay  # type: ignore[attr-defined]
@@ -195,6 +198,7 @@ def run_attempt(
     context: Any = None
     op: BaseOperator | None = None
     rendered: dict[str, Any] | None = None
+    reschedule_at: datetime | None = None
     log.info("Starting %s (try %d of %d)", ti, ti.try_number, ti.max_tries + 1)
     try:
         if isinstance(task, MappedOperator):
@@ -229,6 +233,12 @@ def run_attempt(
         state = TI.SKIPPED
         log.info("Task skipped: %s", exc or type(exc).__name__)
         raised = exc
+    except UpdraftRescheduleException as exc:
+        # Not a finished try: the same try runs again at reschedule_at (Airflow 3 keeps try_number).
+        state = TI.UP_FOR_RESCHEDULE
+        when = exc.reschedule_date
+        reschedule_at = when if when.tzinfo is not None else when.replace(tzinfo=timezone.utc)
+        log.info("Rescheduling task, marking it UP_FOR_RESCHEDULE until %s", reschedule_at.isoformat())
     except KeyboardInterrupt:
         raise
     except BaseException as exc:  # noqa: BLE001 - the user-code boundary
@@ -239,7 +249,12 @@ def run_attempt(
         state = TI.UP_FOR_RETRY if retriable else TI.FAILED
     end = utcnow()
     outcome = AttemptOutcome(
-        state=state, start_date=start, end_date=end, error=error, rendered_fields=rendered
+        state=state,
+        start_date=start,
+        end_date=end,
+        error=error,
+        rendered_fields=rendered,
+        reschedule_at=reschedule_at,
     )
     if state is TI.UP_FOR_RETRY:
         outcome.next_retry_at = end + retry_delay(task, ti.try_number, ti.dag_id, ti.run_id, max_retry_delay)
@@ -257,7 +272,7 @@ def run_attempt(
 
 
 def _finish_callbacks(op: AbstractOperator, context: Any, state: TI, raised: BaseException | None) -> None:
-    if context is None:
+    if context is None or state is TI.UP_FOR_RESCHEDULE:  # Airflow calls no callback on a reschedule
         return
     # Airflow sets "exception" for every outcome: the error of a failed try, else None (a skip is no error).
     context["exception"] = raised if state in (TI.FAILED, TI.UP_FOR_RETRY) else None

@@ -18,6 +18,7 @@ from updraft.core.db.migrate import ensure_schema
 from updraft.core.runtime import run_store
 from updraft.core.runtime.attempt import run_attempt
 from updraft.core.runtime.local_run import LocalRunDriver, RunProgress, TIRecord
+from updraft.core.runtime.services import install_runtime_services
 from updraft.core.runtime.task_instance import RunInfo, RuntimeTaskInstance
 from updraft.core.runtime.task_log import AttemptLog, attempt_log_path
 from updraft.core.runtime.xcom_store import XComStore
@@ -54,6 +55,7 @@ def prepare_engine() -> Engine:
     configure_sdk()
     engine = get_engine()
     ensure_schema(engine)
+    install_runtime_services(engine)
     return engine
 
 

@@ -2,8 +2,9 @@
 
 Event-driven: when a task instance settles, only its direct downstream tasks are evaluated
 against their trigger rules; skips and upstream failures propagate the same way. Runnable task
-instances run one at a time, highest priority weight first; retries wait for their delay. Every
-state change is written to the metadata DB as it happens.
+instances run one at a time, highest priority weight first; retries wait for their delay, and a
+sensor in reschedule mode waits until its ``reschedule_at`` and runs again with the same try
+number. Every state change is written to the metadata DB as it happens.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class TIRecord:
     start_date: datetime | None = None
     end_date: datetime | None = None
     next_retry_at: datetime | None = None
+    reschedule_at: datetime | None = None
     error: str | None = None
 
     @property
@@ -119,6 +121,7 @@ class LocalRunDriver:
         self._to_check: deque[str] = deque()
         self._queued_checks: set[str] = set()
         self._ready: list[tuple[int, int, int, TIRecord]] = []
+        #: Task instances waiting to run again (a retry or a sensor's next poke), by due time.
         self._retries: list[tuple[datetime, int, TIRecord]] = []
         self._seq = itertools.count()
         self._dirty: list[tuple[str, int, str | None]] = []
@@ -149,7 +152,8 @@ class LocalRunDriver:
                 due, _, record = heapq.heappop(self._retries)
                 wait = (due - utcnow()).total_seconds()
                 if wait > 0:
-                    self._report(f"waiting {wait:.1f}s to retry {record.task_id}")
+                    why = "poke" if record.state is TI.UP_FOR_RESCHEDULE else "retry"
+                    self._report(f"waiting {wait:.1f}s to {why} {record.task_id}")
                     self.sleep(wait)
                 self._push_ready(record)
                 continue
@@ -257,7 +261,8 @@ class LocalRunDriver:
             self._dirty_tried.append((record.task_id, record.map_index, TI.SUCCESS.value))
             self._after_finish(record, None)
             return
-        record.try_number += 1
+        if record.state is not TI.UP_FOR_RESCHEDULE:  # a reschedule keeps its try (Airflow 3)
+            record.try_number += 1
         record.state = TI.RUNNING
         start = utcnow()
         dag_id, run_id = self.dag.dag_id, self.run.run_id
@@ -286,6 +291,7 @@ class LocalRunDriver:
         record.state = outcome.state
         record.start_date, record.end_date = outcome.start_date, outcome.end_date
         record.next_retry_at = outcome.next_retry_at
+        record.reschedule_at = outcome.reschedule_at
         record.error = outcome.error
         skips = self._skips_for(outcome)
         with self.engine.begin() as conn:
@@ -312,6 +318,9 @@ class LocalRunDriver:
         if record.state is TI.UP_FOR_RETRY:
             assert record.next_retry_at is not None
             heapq.heappush(self._retries, (record.next_retry_at, next(self._seq), record))
+        elif record.state is TI.UP_FOR_RESCHEDULE:
+            assert record.reschedule_at is not None
+            heapq.heappush(self._retries, (record.reschedule_at, next(self._seq), record))
         else:
             self.last_finished = record
             if outcome is not None:

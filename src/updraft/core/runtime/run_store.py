@@ -15,13 +15,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, or_, select, update
 
-from updraft.core.db.models import DagRun, TaskInstance, TaskInstanceHistory
+from updraft.core.db.models import DagRun, TaskInstance, TaskInstanceHistory, TaskReschedule
 from updraft.core.db.types import utcnow
 from updraft.core.runtime.attempt import AttemptOutcome
 from updraft.core.runtime.task_instance import RunInfo
 from updraft.core.runtime.xcom_store import XComStore
 from updraft.sdk.abstractoperator import AbstractOperator
-from updraft.sdk.states import DagRunState
+from updraft.sdk.states import DagRunState, TaskInstanceState
 
 TI_TABLE: Table = TaskInstance.__table__  # type: ignore[assignment]
 HOSTNAME = socket.gethostname()
@@ -41,7 +41,8 @@ class TIRow:
     priority_weight: int
 
 
-def ti_row_for(task: AbstractOperator, priority_weight: int, map_index: int = -1) -> TIRow:
+def ti_row_for(task: Any, priority_weight: int, map_index: int = -1) -> TIRow:
+    """The row of a new task instance of ``task`` (an authoring or a serialized task)."""
     return TIRow(
         task_id=task.task_id,
         map_index=map_index,
@@ -167,6 +168,7 @@ def mark_running(
             hostname=HOSTNAME,
             pid=os.getpid(),
             next_retry_at=None,
+            reschedule_at=None,
             updated_at=start,
         )
     )
@@ -190,8 +192,14 @@ def record_finish(
     rendered_fields: dict[str, Any] | None,
     cpu_time_s: float | None = None,
     peak_rss_bytes: int | None = None,
+    reschedule_at: datetime | None = None,
 ) -> None:
-    """The attempt's final state on the task instance, plus its row in the try history."""
+    """The attempt's final state on the task instance, plus its row in the try history.
+
+    A sensor's poke that ended ``up_for_reschedule`` did not finish its try (the next poke runs with
+    the same try_number): it gets a ``task_reschedule`` row instead of a history row, and the task
+    instance's ``reschedule_at`` says when it may run again.
+    """
     duration = (end - start).total_seconds()
     conn.execute(
         update(TaskInstance)
@@ -206,12 +214,31 @@ def record_finish(
             end_date=end,
             duration=duration,
             next_retry_at=next_retry_at,
+            reschedule_at=reschedule_at,
             rendered_fields=rendered_fields,
             cpu_time_s=cpu_time_s,
             peak_rss_bytes=peak_rss_bytes,
             updated_at=end,
         )
     )
+    if state == TaskInstanceState.UP_FOR_RESCHEDULE.value:
+        if reschedule_at is None:
+            raise ValueError(f"task {task_id!r} in {dag_id}/{run_id}: up_for_reschedule needs reschedule_at")
+        conn.execute(
+            insert(TaskReschedule),
+            {
+                "dag_id": dag_id,
+                "run_id": run_id,
+                "task_id": task_id,
+                "map_index": map_index,
+                "try_number": try_number,
+                "start_date": start,
+                "end_date": end,
+                "duration": duration,
+                "reschedule_date": reschedule_at,
+            },
+        )
+        return
     conn.execute(
         insert(TaskInstanceHistory),
         {
@@ -315,6 +342,7 @@ def record_outcome(
         rendered_fields=outcome.rendered_fields,
         cpu_time_s=cpu_time_s,
         peak_rss_bytes=peak_rss_bytes,
+        reschedule_at=outcome.reschedule_at,
     )
     xcoms.write(conn, dag_id, run_id, task.task_id, map_index, outcome.pushed)
     set_states(conn, dag_id, run_id, skips)

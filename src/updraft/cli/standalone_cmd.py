@@ -1,0 +1,5 @@
+"""``updraft standalone`` (defined with the scheduler command)."""
+
+from updraft.cli.scheduler_cmd import standalone as command
+
+__all__ = ["command"]

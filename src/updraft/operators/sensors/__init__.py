@@ -1,0 +1,57 @@
+"""Updraft's sensors: tasks that wait for a condition, each imported on first use.
+
+``BaseSensorOperator`` (subclass it and implement ``poke``) and ``PokeReturnValue`` live in
+:mod:`updraft.operators.sensors.base`; ``@task.sensor`` builds a ``PythonSensor``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from updraft.operators.sensors.base import BaseSensorOperator, PokeReturnValue
+    from updraft.operators.sensors.bash import BashSensor
+    from updraft.operators.sensors.date_time import DateTimeSensor
+    from updraft.operators.sensors.external_task import ExternalTaskSensor
+    from updraft.operators.sensors.filesystem import FileSensor
+    from updraft.operators.sensors.python import PythonSensor
+    from updraft.operators.sensors.time_delta import TimeDeltaSensor
+    from updraft.operators.sensors.weekday import DayOfWeekSensor
+
+__all__ = [
+    "BaseSensorOperator",
+    "BashSensor",
+    "DateTimeSensor",
+    "DayOfWeekSensor",
+    "ExternalTaskSensor",
+    "FileSensor",
+    "PokeReturnValue",
+    "PythonSensor",
+    "TimeDeltaSensor",
+]
+
+_WHERE = {
+    "BaseSensorOperator": "updraft.operators.sensors.base",
+    "BashSensor": "updraft.operators.sensors.bash",
+    "DateTimeSensor": "updraft.operators.sensors.date_time",
+    "DayOfWeekSensor": "updraft.operators.sensors.weekday",
+    "ExternalTaskSensor": "updraft.operators.sensors.external_task",
+    "FileSensor": "updraft.operators.sensors.filesystem",
+    "PokeReturnValue": "updraft.operators.sensors.base",
+    "PythonSensor": "updraft.operators.sensors.python",
+    "TimeDeltaSensor": "updraft.operators.sensors.time_delta",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

@@ -1,0 +1,1 @@
+"""Tests of the DAG processor: parsing in child processes, storing, the command."""

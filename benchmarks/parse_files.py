@@ -14,10 +14,9 @@ import json
 import os
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-CLASSIC = '''
+CLASSIC = """
 from datetime import datetime
 from updraft import DAG
 from updraft.operators import BashOperator, EmptyOperator, PythonOperator
@@ -32,9 +31,9 @@ with DAG("bench_{i}", start_date=datetime(2024, 1, 1), schedule="@daily", tags=[
     tasks = [BashOperator(task_id=f"bash_{{k}}", bash_command=f"echo {{k}}") for k in range({n_bash})]
     py = PythonOperator(task_id="python", python_callable=work, op_args=[{i}])
     start >> tasks >> py
-'''
+"""
 
-TASKFLOW = '''
+TASKFLOW = """
 from datetime import datetime
 from updraft import dag, task
 
@@ -57,7 +56,7 @@ def pipeline():
 
 
 pipeline()
-'''
+"""
 
 
 def write_files(folder: Path, count: int) -> None:
@@ -101,7 +100,9 @@ def main() -> None:
 
     rate = first.parsed / first.duration if first.duration else 0.0
     print(f"files:        {first.files} ({first.dags} DAGs, {first.errors} import errors)")
-    print(f"first pass:   {first.duration:.2f} s, {rate:.0f} files/s ({manager.pool.max_processes} processes)")
+    print(
+        f"first pass:   {first.duration:.2f} s, {rate:.0f} files/s ({manager.pool.max_processes} processes)"
+    )
     print(f"second pass:  {second.duration * 1000:.0f} ms, {second.parsed} files parsed (hash check only)")
     goal = 20.0 * args.files / 1000
     verdict = "OK" if first.duration <= goal else "SLOWER THAN GOAL"

@@ -139,7 +139,9 @@ class Admin:
 
 
 @pytest.fixture
-def admin(db_url: str, updraft_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Admin]:
+def admin(
+    db_url: str, updraft_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Admin]:
     """An :class:`Admin` on a fresh metadata DB (SQLite or PostgreSQL)."""
     folder = tmp_path / "dags"
     folder.mkdir()

@@ -86,9 +86,7 @@ def test_trigger_with_run_id_and_logical_date(admin: Admin):
     admin.store(ETL_DAG)
     with admin.engine.begin() as conn:
         run = trigger_dag(conn, "etl", run_id="my_run.1", logical_date=datetime(2024, 5, 1, 6, 30, 0, 123))
-        kept = trigger_dag(
-            conn, "etl", logical_date=at(2).replace(microsecond=5), replace_microseconds=False
-        )
+        kept = trigger_dag(conn, "etl", logical_date=at(2).replace(microsecond=5), replace_microseconds=False)
     assert (run["run_id"], run["logical_date"]) == ("my_run.1", at(1, 5, hour=6).replace(minute=30))
     assert kept["logical_date"].microsecond == 5
 
@@ -141,7 +139,16 @@ def test_run_state_by_run_id_or_logical_date(admin: Admin):
 
 
 def _counts(admin: Admin, dag_id: str) -> dict[str, int]:
-    models = (DagModel, DagTag, SerializedDagModel, DagRun, TaskInstance, TaskInstanceHistory, XCom, TaskReschedule)
+    models = (
+        DagModel,
+        DagTag,
+        SerializedDagModel,
+        DagRun,
+        TaskInstance,
+        TaskInstanceHistory,
+        XCom,
+        TaskReschedule,
+    )
     with admin.engine.connect() as conn:
         return {
             m.__tablename__: conn.scalar(select(func.count()).select_from(m).where(m.dag_id == dag_id))
@@ -184,6 +191,9 @@ def test_delete_removes_every_row_of_the_dag_and_nothing_else(admin: Admin):
 def test_delete_is_refused_while_a_task_runs(admin: Admin):
     admin.store(ETL_DAG)
     run_id = admin.make_run("etl", at(1), {"load": "running"}, run_state="running")
-    with admin.engine.begin() as conn, pytest.raises(DagAdminError, match="DAG 'etl' has running task instances"):
+    with (
+        admin.engine.begin() as conn,
+        pytest.raises(DagAdminError, match="DAG 'etl' has running task instances"),
+    ):
         delete_dag(conn, "etl")
     assert admin.states("etl", run_id)["load"] == "running"

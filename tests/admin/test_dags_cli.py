@@ -6,7 +6,11 @@ import json
 
 import pytest
 
+from sqlalchemy import select
+
 from tests.admin.conftest import ETL_DAG, Admin, at
+from updraft.core.dag_admin import trigger_dag
+from updraft.core.db.models import DagModel, DagRun
 
 OTHER_DAG = """
 from datetime import datetime, timezone
@@ -37,7 +41,17 @@ def test_pause_and_unpause(admin: Admin):
 def test_trigger_state_and_next_execution(admin: Admin):
     admin.store(ETL_DAG)
     triggered = admin.cli(
-        "dags", "trigger", "etl", "--conf", '{"n": 3}', "--run-id", "r1", "--logical-date", "2024-03-01", "-o", "json"
+        "dags",
+        "trigger",
+        "etl",
+        "--conf",
+        '{"n": 3}',
+        "--run-id",
+        "r1",
+        "--logical-date",
+        "2024-03-01",
+        "-o",
+        "json",
     )
     assert triggered.returncode == 0, triggered.stderr
     [run] = json.loads(triggered.stdout)
@@ -96,9 +110,11 @@ def test_delete(admin: Admin):
 )
 def test_bad_input_exits_2_and_changes_nothing(admin: Admin, args: tuple[str, ...], message: str):
     admin.store(ETL_DAG)
-    admin.cli("dags", "trigger", "etl", "--run-id", "taken", "--logical-date", "2024-02-01")
+    with admin.engine.begin() as conn:
+        trigger_dag(conn, "etl", run_id="taken", logical_date=at(1, 2))
     result = admin.cli(*args)
     assert result.returncode == 2, result.stdout
     assert message in result.stderr
-    runs = json.loads(admin.cli("dags", "list-runs", "etl", "-o", "json").stdout)
-    assert [r["run_id"] for r in runs] == ["taken"]
+    with admin.engine.connect() as conn:
+        assert list(conn.scalars(select(DagRun.run_id))) == ["taken"]
+        assert conn.scalar(select(DagModel.is_paused).where(DagModel.dag_id == "etl")) is True

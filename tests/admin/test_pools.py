@@ -123,7 +123,14 @@ def test_pool_usage_counts_queued_running_and_deferred_slots_by_pool(admin: Admi
         conn.execute(
             insert(TI),
             [
-                {"dag_id": "d", "run_id": "r", "task_id": f"t{i}", "pool": pool, "state": state, "pool_slots": n}
+                {
+                    "dag_id": "d",
+                    "run_id": "r",
+                    "task_id": f"t{i}",
+                    "pool": pool,
+                    "state": state,
+                    "pool_slots": n,
+                }
                 for i, (pool, state, n) in enumerate(rows)
             ],
         )
@@ -176,6 +183,5 @@ def test_pools_cli_bad_input_exits_2(admin: Admin, args: tuple[str, ...], messag
     result = admin.cli(*args)
     assert result.returncode == 2
     assert message in result.stderr
-    assert json.loads(admin.cli("pools", "list", "-o", "json").stdout) == [
-        {"pool": DEFAULT_POOL, "slots": 128, "description": "Default pool", "include_deferred": False}
-    ]
+    with admin.engine.connect() as conn:
+        assert list_pools(conn) == [PoolInfo(DEFAULT_POOL, 128, "Default pool", False)]

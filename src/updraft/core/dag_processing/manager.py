@@ -195,14 +195,17 @@ class DagProcessorManager:
         )  # fmt: skip
         return stats
 
-    def _claim(self, result: ParseResult) -> None:
-        """A dag_id already defined by another listed file makes this file's parse an error."""
+    def _claim(self, result: ParseResult, claimed: set[str]) -> None:
+        """A dag_id already defined by another file (still defining it, or earlier in this batch)
+        makes this file's parse an error."""
         if result.error is not None:
             return
         for dag_id in result.dag_ids:
             owner = self._owner.get(dag_id)
             state = self._files.get(owner) if owner is not None else None
-            if owner != result.path and state is not None and dag_id in state.dag_ids:
+            if owner not in (None, result.path) and (
+                owner in claimed or (state is not None and dag_id in state.dag_ids)
+            ):
                 result.error = (
                     f"{result.path}: DAG {dag_id!r} is already defined in {owner}; dag_ids must be unique"
                 )
@@ -210,11 +213,14 @@ class DagProcessorManager:
                 return
         for dag_id in result.dag_ids:
             self._owner[dag_id] = result.path
+        claimed.add(result.path)
 
     def _store(self, batch: list[ParseResult], hashes: dict[str, str], stats: PassStats) -> None:
         """Write one batch of results in one transaction, then remember what was stored."""
+        batch.sort(key=lambda r: r.path)  # children finish in any order; claims go by path
+        claimed: set[str] = set()
         for result in batch:
-            self._claim(result)
+            self._claim(result, claimed)
         good = [r for r in batch if r.error is None]
         errors = {r.path: r.error for r in batch if r.error is not None}
         defined = {r.path: set(r.dag_ids) for r in good}

@@ -17,6 +17,7 @@ Whatever the user's file does, the parent gets a :class:`ParseResult` for it:
 
 from __future__ import annotations
 
+import faulthandler
 import gc
 import importlib
 import json
@@ -144,12 +145,13 @@ def _write_all(fd: int, payload: bytes) -> None:
         view = view[os.write(fd, view) :]
 
 
-def _child_main(path: Path, timeout: float, write_fd: int) -> NoReturn:
+def _child_main(path: Path, timeout: float, write_fd: int, crash_fd: int) -> NoReturn:
     """Body of a forked child: parse, report, and leave without running the parent's cleanup."""
     code = 0
     try:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        faulthandler.enable(file=crash_fd)  # a segfault's Python traceback, for the import error
         gc.freeze()  # the inherited heap is never collected here: its pages stay shared
         result = parse_in_this_process(path, timeout)
         try:
@@ -175,6 +177,16 @@ def _child_main(path: Path, timeout: float, write_fd: int) -> NoReturn:
         os._exit(code)
 
 
+def _user_frames(report: str) -> str:
+    """faulthandler's report down to the user's frames: the processor's own frames are dropped."""
+    lines = []
+    for line in report.strip().splitlines():
+        if '"<frozen importlib' in line or line.startswith("Extension modules:"):
+            break
+        lines.append(line)
+    return "\n".join(lines).strip()
+
+
 @dataclass
 class _Child:
     pid: int
@@ -182,6 +194,7 @@ class _Child:
     path: Path
     started: float
     deadline: float | None
+    crash_fd: int
     chunks: list[bytes] = field(default_factory=list)
 
 
@@ -261,20 +274,29 @@ class ParserPool:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()  # or the child would print the parent's buffered output again
         read_fd, write_fd = os.pipe()
+        crash_read_fd, crash_write_fd = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - runs in the child, which leaves through os._exit
             os.close(read_fd)
-            _child_main(path, self.timeout, write_fd)
+            os.close(crash_read_fd)
+            _child_main(path, self.timeout, write_fd, crash_write_fd)
         os.close(write_fd)
+        os.close(crash_write_fd)
         os.set_blocking(read_fd, False)
+        os.set_blocking(crash_read_fd, False)
         started = time.monotonic()
         deadline = started + self.timeout + self.grace if self.timeout > 0 else None
-        return _Child(pid, read_fd, path, started, deadline)
+        return _Child(pid, read_fd, path, started, deadline, crash_read_fd)
 
     def _finish(self, child: _Child) -> ParseResult:
         os.close(child.fd)
         _, status = os.waitpid(child.pid, 0)
         duration = time.monotonic() - child.started
+        try:
+            crash_report = _user_frames(os.read(child.crash_fd, _READ_SIZE).decode(errors="replace"))
+        except OSError:  # nothing written: the pipe is empty
+            crash_report = ""
+        os.close(child.crash_fd)
         try:
             message = json.loads(b"".join(child.chunks))
             result = ParseResult(
@@ -285,7 +307,8 @@ class ParserPool:
                 str(child.path),
                 None,
                 error=f"{child.path}: the process importing this file {_describe_exit(status)} before it "
-                "reported its DAGs (the file, or a library it imports, ended or crashed the process)",
+                "reported its DAGs (the file, or a library it imports, ended or crashed the process)"
+                + (f"\n{crash_report}" if crash_report else ""),
                 duration=duration,
             )
         return result
@@ -300,7 +323,8 @@ class ParserPool:
             os.waitpid(child.pid, 0)
         except ChildProcessError:
             pass
-        try:
-            os.close(child.fd)
-        except OSError:
-            pass
+        for fd in (child.fd, child.crash_fd):
+            try:
+                os.close(fd)
+            except OSError:
+                pass

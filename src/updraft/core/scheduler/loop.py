@@ -65,9 +65,8 @@ class Scheduler:
         self.executor = executor
         self.parallelism = parallelism or conf.getint("core", "parallelism")
         self.num_passes = num_passes
-        self.idle_poll_interval: float = idle_poll_interval or conf.getfloat(
-            "scheduler", "idle_poll_interval", fallback=1.0
-        )
+        configured_poll = conf.getfloat("scheduler", "idle_poll_interval", fallback=1.0)
+        self.idle_poll_interval = float(idle_poll_interval or configured_poll or 1.0)
         self.housekeeping_interval = housekeeping_interval
         self.shutdown_grace_period = (
             shutdown_grace_period

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from tests.admin.conftest import ETL_DAG, RUN, TI, Admin, at
-from updraft.core.clear import ClearError, ClearedTI, clear_task_instances
+from tests.admin.conftest import ETL_DAG, TI, Admin, at
+from updraft.core.clear import ClearedTI, ClearError, clear_task_instances
 from updraft.core.dag_runs import DagNotStored
 from updraft.core.db.models import TaskInstanceHistory, TaskReschedule, XCom
 from updraft.core.runtime.dag_test import test_dag as run_dag_here
@@ -224,7 +224,7 @@ def test_tasks_clear_cli(admin: Admin):
 
     confirmed = admin.cli(*args, stdin="y\n")
     assert confirmed.returncode == 0, confirmed.stderr
-    assert f"Cleared 2 task instance(s) in 1 run(s) of DAG etl" in confirmed.stdout
+    assert "Cleared 2 task instance(s) in 1 run(s) of DAG etl" in confirmed.stdout
     assert admin.states("etl", run_id) == {
         "extract": "success", "transform": None, "load": None, "notify": "success", "audit": "success",
     }  # fmt: skip

@@ -53,7 +53,7 @@ def test_pause_and_unpause_change_only_what_differs(admin: Admin):
         assert set_paused(conn, ["etl"], False) == ["etl"]
         assert not get_dag_info(conn, "etl").is_paused
         assert set_paused(conn, ["etl"], True) == ["etl"]
-        with pytest.raises(DagNotStored, match="DAG 'nope' is not in the metadata DB.*updraft dags list"):
+        with pytest.raises(DagNotStored, match=r"DAG 'nope' is not in the metadata DB.*updraft dags list"):
             find_dags(conn, "nope")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from pathlib import Path
 
@@ -188,7 +189,9 @@ def clear(
     from updraft.core.runtime.dag_test import prepare_engine
     from updraft.core.scheduler.wakeup import notify_scheduler
 
-    options = dict(
+    run_clear = functools.partial(
+        clear_task_instances,
+        dag_id=dag_id,
         task_regex=task_regex,
         start_date=parse_cli_datetime(start_date, "--start-date"),
         end_date=parse_cli_datetime(end_date, "--end-date"),
@@ -201,7 +204,7 @@ def clear(
     try:
         if not yes:
             with engine.connect() as conn:
-                planned = clear_task_instances(conn, dag_id, dry_run=True, **options)  # type: ignore[arg-type]
+                planned = run_clear(conn, dry_run=True)
             if not planned:
                 click.echo("Nothing to clear.")
                 return
@@ -212,7 +215,7 @@ def clear(
                 click.echo("Cancelled, nothing was cleared.")
                 return
         with engine.begin() as conn:
-            cleared = clear_task_instances(conn, dag_id, **options)  # type: ignore[arg-type]
+            cleared = run_clear(conn)
     except (DagNotStored, ClearError) as exc:
         fail(str(exc), code=2)
         return

@@ -31,6 +31,7 @@ from updraft.core.runtime.context import build_context
 from updraft.core.runtime.task_instance import RunInfo, RuntimeTaskInstance
 from updraft.core.runtime.task_log import AttemptLog, attempt_log_path
 from updraft.core.runtime.xcom_store import XComStore
+from updraft.core.scheduler.wakeup import notify_run_changed
 from updraft.sdk.dag import DAG
 from updraft.sdk.exceptions import UpdraftException
 from updraft.sdk.mapping import MappedOperator
@@ -255,6 +256,7 @@ def run_workload(wl: Workload, dag: DAG | None, load_error: str | None) -> int:
             cpu_time_s=cpu,
             peak_rss_bytes=rss,
         )
+    notify_run_changed(wl.dag_id, wl.run_id)
     return 0
 
 

@@ -126,7 +126,8 @@ def handle_results(
 ) -> set[tuple[str, str]]:
     """Runs touched by finished attempts; attempts that died without a record are failed."""
     touched = {(r.workload.dag_id, r.workload.run_id) for r in results}
-    tasks = [r for r in results if r.workload.kind == "run_task"]
+    # A process that exited normally recorded its outcome (or had nothing to do): no check needed.
+    tasks = [r for r in results if r.workload.kind == "run_task" and (r.crashed or r.timed_out)]
     if not tasks:
         return touched
     # One query for all: only attempts still queued/running at their try died without a record.

@@ -27,7 +27,7 @@ from updraft.core.db.models import Job
 from updraft.core.executors.local import LocalExecutor
 from updraft.core.scheduler import failures
 from updraft.core.scheduler.dag_cache import DagCache
-from updraft.core.scheduler.queueing import queue_runnable
+from updraft.core.scheduler.queueing import queue_runnable, read_pool_sizes
 from updraft.core.scheduler.run_creation import RunCreator
 from updraft.core.scheduler.run_processing import process_runs, running_runs, start_queued_runs
 from updraft.core.scheduler.wakeup import WakeupListener
@@ -86,6 +86,7 @@ class Scheduler:
         self._poll = True
         self._pending_results: list[Any] = []
         self._next_creation: datetime | None = None
+        self._pool_sizes: dict[str, int] | None = None
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -125,6 +126,8 @@ class Scheduler:
         housekeeping = time.monotonic() >= self._next_housekeeping
         creation_due = self._next_creation is not None and self._next_creation <= now
         scheduled = 0
+        # Runs named by their tasks' "done" messages: a slot freed even if nothing new was scheduled.
+        finished_attempts = bool(self._dirty)
         with self.engine.begin() as conn:
             if results:
                 self._dirty |= failures.handle_results(conn, self.cache, results, now)
@@ -149,10 +152,10 @@ class Scheduler:
             self._again = bool(result.finished)
         callbacks = result.callbacks if result is not None else []
         workloads = []
-        if scheduled or results or poll:
+        if scheduled or results or poll or finished_attempts:
             free = self.parallelism - len(self.executor.running)
             with self.engine.begin() as conn:
-                workloads = queue_runnable(conn, self.cache, now, free)
+                workloads = queue_runnable(conn, self.cache, now, free, self._pool_sizes)
         if workloads or callbacks:
             self.executor.queue([*workloads, *callbacks])
             self.stats.tasks_queued += len(workloads)
@@ -161,6 +164,7 @@ class Scheduler:
         self._next_housekeeping = time.monotonic() + self.housekeeping_interval
         self.executor.check_workers()
         self.creator.refresh_next_runs(conn)
+        self._pool_sizes = read_pool_sizes(conn)
         self._dirty |= set(running_runs(conn))
         tracked = set(self.executor.running)
         self._dirty |= failures.find_lost_attempts(conn, self.cache, tracked, now)
@@ -194,9 +198,12 @@ class Scheduler:
                     self._dirty |= set(running_runs(conn))
                 return
             if self.wakeup is not None and self.wakeup in ready:
-                self.wakeup.drain()
-                self._poll = True
-                self._next_housekeeping = 0.0  # new DAG versions get their next run at once
+                look_again, changed_runs = self.wakeup.drain()
+                self._dirty |= changed_runs
+                if look_again:
+                    self._poll = True
+                    self._next_housekeeping = 0.0  # new DAG versions get their next run at once
+                self._pending_results += self.executor.collect()
                 return
             # Only attempts that finished need a pass; "started" notices do not.
             self._pending_results += self.executor.collect()

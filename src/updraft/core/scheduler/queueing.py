@@ -24,7 +24,13 @@ OCCUPYING = (TI.QUEUED.value, TI.RUNNING.value)
 _warned_pools: set[str] = set()
 
 
-def queue_runnable(conn: Connection, cache: DagCache, now: datetime, free_slots: int) -> list[Workload]:
+def queue_runnable(
+    conn: Connection,
+    cache: DagCache,
+    now: datetime,
+    free_slots: int,
+    pool_sizes: dict[str, int] | None = None,
+) -> list[Workload]:
     if free_slots <= 0:
         return []
     candidates = conn.execute(
@@ -53,23 +59,28 @@ def queue_runnable(conn: Connection, cache: DagCache, now: datetime, free_slots:
     ).all()
     if not candidates:
         return []
-    pool_open = _open_pool_slots(conn)
-    per_dag = dict(
-        conn.execute(
-            select(TaskInstance.dag_id, func.count())
-            .where(TaskInstance.state.in_(OCCUPYING))
-            .group_by(TaskInstance.dag_id)
-        ).all()
-    )
+    sizes = pool_sizes if pool_sizes is not None else read_pool_sizes(conn)
+    pool_used: dict[str, int] = defaultdict(int)
+    per_dag: dict[str, int] = defaultdict(int)
     per_task: dict[tuple[str, str], int] = defaultdict(int)
     per_run_task: dict[tuple[str, str, str], int] = defaultdict(int)
     for counted in conn.execute(
-        select(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, func.count())
+        select(
+            TaskInstance.dag_id,
+            TaskInstance.run_id,
+            TaskInstance.task_id,
+            TaskInstance.pool,
+            func.count().label("n"),
+            func.sum(TaskInstance.pool_slots).label("slots"),
+        )
         .where(TaskInstance.state.in_(OCCUPYING))
-        .group_by(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id)
+        .group_by(TaskInstance.dag_id, TaskInstance.run_id, TaskInstance.task_id, TaskInstance.pool)
     ):
-        per_task[(counted.dag_id, counted.task_id)] += counted[3]
-        per_run_task[(counted.dag_id, counted.run_id, counted.task_id)] += counted[3]
+        pool_used[counted.pool] += int(counted.slots or 0)
+        per_dag[counted.dag_id] += counted.n
+        per_task[(counted.dag_id, counted.task_id)] += counted.n
+        per_run_task[(counted.dag_id, counted.run_id, counted.task_id)] += counted.n
+    pool_open = {name: (10**9 if total < 0 else total - pool_used[name]) for name, total in sizes.items()}
     chosen: list[int] = []
     workloads: list[Workload] = []
     for row in candidates:
@@ -89,7 +100,7 @@ def queue_runnable(conn: Connection, cache: DagCache, now: datetime, free_slots:
             continue
         if pool_open[row.pool] < row.pool_slots:
             continue
-        if per_dag.get(row.dag_id, 0) >= (row.max_active_tasks or 16):
+        if per_dag[row.dag_id] >= (row.max_active_tasks or 16):
             continue
         if task is not None:
             if (
@@ -103,7 +114,7 @@ def queue_runnable(conn: Connection, cache: DagCache, now: datetime, free_slots:
             ):
                 continue
         pool_open[row.pool] -= row.pool_slots
-        per_dag[row.dag_id] = per_dag.get(row.dag_id, 0) + 1
+        per_dag[row.dag_id] += 1
         per_task[(row.dag_id, row.task_id)] += 1
         per_run_task[(row.dag_id, row.run_id, row.task_id)] += 1
         chosen.append(row.id)
@@ -130,14 +141,6 @@ def queue_runnable(conn: Connection, cache: DagCache, now: datetime, free_slots:
     return workloads
 
 
-def _open_pool_slots(conn: Connection) -> dict[str, int]:
-    """Free slots per pool (a pool with -1 slots is unlimited)."""
-    slots = {row.pool: row.slots for row in conn.execute(select(Pool.pool, Pool.slots))}
-    used = dict(
-        conn.execute(
-            select(TaskInstance.pool, func.sum(TaskInstance.pool_slots))
-            .where(TaskInstance.state.in_(OCCUPYING))
-            .group_by(TaskInstance.pool)
-        ).all()
-    )
-    return {name: (10**9 if total < 0 else total - int(used.get(name) or 0)) for name, total in slots.items()}
+def read_pool_sizes(conn: Connection) -> dict[str, int]:
+    """Slots of every pool (-1: unlimited)."""
+    return {row.pool: row.slots for row in conn.execute(select(Pool.pool, Pool.slots))}

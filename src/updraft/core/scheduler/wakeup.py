@@ -15,17 +15,31 @@ def socket_path() -> Path:
     return updraft_home() / "scheduler.sock"
 
 
-def notify_scheduler() -> bool:
-    """Best effort: True if a scheduler on this machine was told to look again."""
+#: A message that asks for a full look (new runs, new DAG versions, unpaused DAGs).
+LOOK_AGAIN = b"w"
+_RUN_PREFIX = b"r:"
+
+
+def _send(message: bytes) -> bool:
     path = socket_path()
     if not path.exists():
         return False
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
         try:
-            sock.sendto(b"w", str(path))
+            sock.sendto(message, str(path))
         except OSError:
             return False
     return True
+
+
+def notify_scheduler() -> bool:
+    """Best effort: True if a scheduler on this machine was told to look again."""
+    return _send(LOOK_AGAIN)
+
+
+def notify_run_changed(dag_id: str, run_id: str) -> bool:
+    """A task of this run just recorded its outcome: only this run needs a look."""
+    return _send(_RUN_PREFIX + dag_id.encode() + b"\0" + run_id.encode())
 
 
 class WakeupListener:
@@ -42,10 +56,21 @@ class WakeupListener:
     def fileno(self) -> int:
         return self.sock.fileno()
 
-    def drain(self) -> None:
+    def drain(self) -> tuple[bool, set[tuple[str, str]]]:
+        """Read every pending message: (a full look was asked for, runs that changed)."""
+        look_again = False
+        runs: set[tuple[str, str]] = set()
         with contextlib.suppress(BlockingIOError, OSError):
-            while self.sock.recv(64):
-                pass
+            while True:
+                message = self.sock.recv(1024)
+                if not message:
+                    break
+                if message.startswith(_RUN_PREFIX) and b"\0" in message:
+                    dag_id, run_id = message[len(_RUN_PREFIX) :].split(b"\0", 1)
+                    runs.add((dag_id.decode(), run_id.decode()))
+                else:
+                    look_again = True
+        return look_again, runs
 
     def close(self) -> None:
         self.sock.close()

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UPDRAFT_HOME ?= $(CURDIR)/.updraft-run
 
-.PHONY: run test lint bench venv clean
+.PHONY: run examples test lint bench venv clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,6 +15,9 @@ $(BIN)/.installed: pyproject.toml
 venv: $(BIN)/.installed
 
 run: venv
+	UPDRAFT__CORE__LOAD_EXAMPLES=True UPDRAFT__CORE__DAGS_ARE_PAUSED_AT_CREATION=False $(BIN)/updraft standalone
+
+examples: venv
 	UPDRAFT__CORE__LOAD_EXAMPLES=True $(BIN)/python scripts/run_examples.py
 
 lint: venv
@@ -28,6 +31,8 @@ test: lint
 
 bench: venv
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/scheduler.py
+	$(BIN)/python benchmarks/parse_files.py
 
 clean:
 	rm -rf $(VENV) .updraft-run .mypy_cache .ruff_cache .pytest_cache

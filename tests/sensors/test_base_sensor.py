@@ -22,7 +22,7 @@ def _sensor(**kwargs: object) -> PythonSensor:
 def test_defaults_follow_airflow() -> None:
     sensor = _sensor()
     assert (sensor.poke_interval, sensor.timeout, sensor.mode) == (60.0, DEFAULT_SENSOR_TIMEOUT, "poke")
-    assert DEFAULT_SENSOR_TIMEOUT == timedelta(days=7).total_seconds()
+    assert timedelta(days=7).total_seconds() == DEFAULT_SENSOR_TIMEOUT
     assert not sensor.soft_fail and not sensor.reschedule and sensor.max_wait is None
     timed = _sensor(poke_interval=timedelta(minutes=2), timeout=timedelta(hours=1), max_wait=30)
     assert (timed.poke_interval, timed.timeout, timed.max_wait) == (120.0, 3600.0, 30.0)

@@ -135,5 +135,7 @@ def test_dates_follow_delta_and_function() -> None:
         task_id="f", external_dag_id="up", execution_date_fn=lambda dt, ds: [dt.replace(hour=1)]
     )
     assert by_fn.dates({"logical_date": day, "ds": "2024-03-05"}) == [day.replace(hour=1)]
-    naive = ExternalTaskSensor(task_id="n", external_dag_id="up", execution_date_fn=lambda dt: datetime(2024, 1, 1))
+    naive = ExternalTaskSensor(
+        task_id="n", external_dag_id="up", execution_date_fn=lambda dt: datetime(2024, 1, 1)
+    )
     assert naive.dates({"logical_date": day}) == [datetime(2024, 1, 1, tzinfo=timezone.utc)]

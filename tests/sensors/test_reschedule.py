@@ -41,7 +41,9 @@ def _reschedules(runs: Runs, dag_id: str, task_id: str) -> list[dict[str, Any]]:
 def _ti_row(runs: Runs, dag_id: str, task_id: str) -> dict[str, Any]:
     with runs.engine.connect() as conn:
         row = (
-            conn.execute(select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.task_id == task_id))
+            conn.execute(
+                select(TaskInstance).where(TaskInstance.dag_id == dag_id, TaskInstance.task_id == task_id)
+            )
             .mappings()
             .one()
         )

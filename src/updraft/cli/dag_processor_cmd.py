@@ -65,4 +65,4 @@ def command(num_runs: int | None, subdir: str | None) -> None:
         dispose_engines()
     if signals_seen and num_runs is None:
         click.echo("DAG processor stopped", err=True)
-    sys.exit(0)
+    sys.exit(1 if num_runs is not None and manager.failed_passes else 0)

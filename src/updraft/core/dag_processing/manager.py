@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Protocol
 
 from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from updraft.core.config import conf
 from updraft.core.dag_processing.parser import ParseResult, ParserPool, preload_modules
@@ -127,6 +128,7 @@ class DagProcessorManager:
         self._owner: dict[str, str] = {}  # dag_id -> file that defines it
         self._stop_event: StopEvent | None = None
         self._stop_requested = False
+        self.failed_passes = 0  # passes that ended in a database error (run_forever logs them)
         configure_sdk()
         preload_modules()
         for folder in self.folders:
@@ -279,8 +281,9 @@ class DagProcessorManager:
                 for row in errors
                 if row.filename not in hashes and _is_under(row.filename, self.owned_folders)
             ]
-            if obsolete:
-                conn.execute(delete(ParseImportError).where(ParseImportError.id.in_(obsolete)))
+            for start in range(0, len(obsolete), 500):
+                chunk = obsolete[start : start + 500]
+                conn.execute(delete(ParseImportError).where(ParseImportError.id.in_(chunk)))
         if gone:
             log.info("Deactivated %d DAGs whose files are gone: %s", len(gone), ", ".join(sorted(gone)))
         return len(gone)
@@ -306,10 +309,17 @@ class DagProcessorManager:
         self._stop_event = stop_event
         runs = 0
         while not self.should_stop():
-            stats = self.run_once()
             runs += 1
-            if on_pass is not None:
-                on_pass(stats)
+            try:
+                stats = self.run_once()
+            except SQLAlchemyError:
+                # The DB went away or a concurrent writer won a race: nothing of the failed batch
+                # was committed, and its files have no recorded parse, so the next pass redoes them.
+                self.failed_passes += 1
+                log.exception("DAG processor pass failed; retrying in %.1fs", self.refresh_interval)
+            else:
+                if on_pass is not None:
+                    on_pass(stats)
             if max_runs is not None and runs >= max_runs:
                 return
             self._sleep(self.next_wait())
@@ -327,15 +337,23 @@ class DagProcessorManager:
 
 
 def _processor_process_main(stop_event: StopEvent, subdir: str | None) -> None:
-    dispose_engines()  # never reuse the parent's pooled connections
-    manager = DagProcessorManager(processor_folders(subdir))
+    manager: DagProcessorManager | None = None
+    stop_requested = False
 
     def on_signal(signum: int, frame: object) -> None:
-        manager.request_stop()
+        nonlocal stop_requested
+        stop_requested = True
+        if manager is not None:
+            manager.request_stop()
 
+    # First of all: the handlers inherited from the parent (the scheduler's) must not run here.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    dispose_engines()  # never reuse the parent's pooled connections
     try:
+        manager = DagProcessorManager(processor_folders(subdir))
+        if stop_requested:
+            manager.request_stop()
         manager.run_forever(stop_event)
     finally:
         dispose_engines()

@@ -16,6 +16,7 @@ import select as io_select
 import signal
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -60,7 +61,11 @@ class Scheduler:
         idle_poll_interval: float | None = None,
         housekeeping_interval: float = 5.0,
         shutdown_grace_period: float | None = None,
+        scope: set[tuple[str, str]] | None = None,
+        on_pass: Callable[[], bool] | None = None,
     ) -> None:
+        """``scope`` limits the scheduler to those runs (a backfill), creating no timetable runs;
+        ``on_pass`` is called after every pass and stops the loop by returning True."""
         self.engine = engine
         self.executor = executor
         self.parallelism = parallelism or conf.getint("core", "parallelism")
@@ -73,6 +78,8 @@ class Scheduler:
             if shutdown_grace_period is not None
             else conf.getfloat("scheduler", "shutdown_grace_period", fallback=30.0)
         )
+        self.scope = scope
+        self.on_pass = on_pass
         self.cache = DagCache()
         self.creator = RunCreator(self.cache)
         self.stats = SchedulerStats()
@@ -109,6 +116,8 @@ class Scheduler:
                 self.run_pass()
                 if self.num_passes is not None and self.stats.passes >= self.num_passes:
                     break
+                if self.on_pass is not None and self.on_pass():
+                    break
                 self._wait()
         finally:
             self._shutdown()
@@ -134,11 +143,13 @@ class Scheduler:
             if housekeeping:
                 self._housekeeping(conn, now)
                 poll = True
-            if poll or creation_due:
+            if (poll or creation_due) and self.scope is None:
                 self.stats.runs_created += len(self.creator.create_due_runs(conn, now))
                 self._next_creation = self.creator.next_creation_time(conn)
             if poll or self._again:
-                self._dirty |= set(start_queued_runs(conn, self.cache, now))
+                self._dirty |= set(start_queued_runs(conn, self.cache, now, self.scope))
+            if self.scope is not None:
+                self._dirty &= self.scope
             self._again = False
             result = process_runs(conn, self.cache, self._dirty, now) if self._dirty else None
             self._dirty = set()
@@ -155,7 +166,7 @@ class Scheduler:
         if scheduled or results or poll or finished_attempts:
             free = self.parallelism - len(self.executor.running)
             with self.engine.begin() as conn:
-                workloads = queue_runnable(conn, self.cache, now, free, self._pool_sizes)
+                workloads = queue_runnable(conn, self.cache, now, free, self._pool_sizes, self.scope)
         if workloads or callbacks:
             self.executor.queue([*workloads, *callbacks])
             self.stats.tasks_queued += len(workloads)
@@ -165,9 +176,10 @@ class Scheduler:
         self.executor.check_workers()
         self.creator.refresh_next_runs(conn)
         self._pool_sizes = read_pool_sizes(conn)
-        self._dirty |= set(running_runs(conn))
-        tracked = set(self.executor.running)
-        self._dirty |= failures.find_lost_attempts(conn, self.cache, tracked, now)
+        self._dirty |= set(running_runs(conn, self.scope))
+        if self.scope is None:
+            tracked = set(self.executor.running)
+            self._dirty |= failures.find_lost_attempts(conn, self.cache, tracked, now)
         if self.job_id is not None:
             conn.execute(update(Job).where(Job.id == self.job_id).values(latest_heartbeat=now))
 
@@ -195,7 +207,7 @@ class Scheduler:
                 # A timed event, or the idle poll: changes by other processes (API, CLI) are seen here.
                 self._poll = True
                 with self.engine.connect() as conn:
-                    self._dirty |= set(running_runs(conn))
+                    self._dirty |= set(running_runs(conn, self.scope))
                 return
             if self.wakeup is not None and self.wakeup in ready:
                 look_again, changed_runs = self.wakeup.drain()
@@ -218,7 +230,7 @@ class Scheduler:
             self.job_id = conn.execute(
                 insert(Job).returning(Job.id),
                 {
-                    "job_type": "scheduler",
+                    "job_type": "scheduler" if self.scope is None else "backfill",
                     "state": "running",
                     "hostname": socket.gethostname(),
                     "pid": os.getpid(),
@@ -229,6 +241,8 @@ class Scheduler:
 
     def _recover(self) -> None:
         """After a crash: requeue what was queued; watch what is still running by its pid."""
+        if self.scope is not None:
+            return  # a backfill leaves other work to the scheduler
         now = utcnow()
         with self.engine.begin() as conn:
             requeued = failures.requeue_orphans(conn, set())
@@ -257,7 +271,8 @@ class Scheduler:
         now = utcnow()
         with self.engine.begin() as conn:
             failures.release_interrupted(conn, interrupted)
-            failures.requeue_orphans(conn, set())
+            if self.scope is None:
+                failures.requeue_orphans(conn, set())
             if self.job_id is not None:
                 conn.execute(update(Job).where(Job.id == self.job_id).values(state="success", end_date=now))
         if self.wakeup is not None:

@@ -30,10 +30,12 @@ def queue_runnable(
     now: datetime,
     free_slots: int,
     pool_sizes: dict[str, int] | None = None,
+    scope: set[tuple[str, str]] | None = None,
 ) -> list[Workload]:
+    """Queue what may start now (with a ``scope``: only those runs, paused DAG or not)."""
     if free_slots <= 0:
         return []
-    candidates = conn.execute(
+    query = (
         select(
             TaskInstance.id,
             TaskInstance.dag_id,
@@ -49,14 +51,15 @@ def queue_runnable(
         )
         .join(DagRun, (DagRun.dag_id == TaskInstance.dag_id) & (DagRun.run_id == TaskInstance.run_id))
         .join(DagModel, DagModel.dag_id == TaskInstance.dag_id)
-        .where(
-            TaskInstance.state == TI.SCHEDULED.value,
-            DagRun.state == DagRunState.RUNNING.value,
-            DagModel.is_paused.is_(False),
-        )
+        .where(TaskInstance.state == TI.SCHEDULED.value, DagRun.state == DagRunState.RUNNING.value)
         .order_by(TaskInstance.priority_weight.desc(), DagRun.run_after, DagRun.id, TaskInstance.map_index)
         .limit(max(free_slots * 4, 128))
-    ).all()
+    )
+    if scope is None:
+        query = query.where(DagModel.is_paused.is_(False))
+    else:
+        query = query.where(TaskInstance.dag_id.in_({dag_id for dag_id, _ in scope}))
+    candidates = [row for row in conn.execute(query) if scope is None or (row.dag_id, row.run_id) in scope]
     if not candidates:
         return []
     sizes = pool_sizes if pool_sizes is not None else read_pool_sizes(conn)

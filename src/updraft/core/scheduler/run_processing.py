@@ -36,14 +36,22 @@ class PassResult:
     scheduled: int = 0
 
 
-def start_queued_runs(conn: Connection, cache: DagCache, now: datetime) -> list[RunKey]:
-    """queued -> running, oldest first, while each DAG stays within max_active_runs."""
-    queued = conn.execute(
+def start_queued_runs(
+    conn: Connection, cache: DagCache, now: datetime, scope: set[RunKey] | None = None
+) -> list[RunKey]:
+    """queued -> running, oldest first, while each DAG stays within max_active_runs.
+
+    With a ``scope`` (a backfill), only those runs, whether or not their DAG is paused.
+    """
+    query = (
         select(DagRun.id, DagRun.dag_id, DagRun.run_id, DagRun.serialized_dag_id)
         .join(DagModel, DagModel.dag_id == DagRun.dag_id)
-        .where(DagRun.state == DagRunState.QUEUED.value, DagModel.is_paused.is_(False))
+        .where(DagRun.state == DagRunState.QUEUED.value)
         .order_by(DagRun.run_after, DagRun.id)
-    ).all()
+    )
+    if scope is None:
+        query = query.where(DagModel.is_paused.is_(False))
+    queued = [row for row in conn.execute(query) if scope is None or (row.dag_id, row.run_id) in scope]
     if not queued:
         return []
     running = dict(
@@ -69,13 +77,9 @@ def start_queued_runs(conn: Connection, cache: DagCache, now: datetime) -> list[
     return started
 
 
-def running_runs(conn: Connection) -> list[RunKey]:
-    return [
-        (row.dag_id, row.run_id)
-        for row in conn.execute(
-            select(DagRun.dag_id, DagRun.run_id).where(DagRun.state == DagRunState.RUNNING.value)
-        )
-    ]
+def running_runs(conn: Connection, scope: set[RunKey] | None = None) -> list[RunKey]:
+    rows = conn.execute(select(DagRun.dag_id, DagRun.run_id).where(DagRun.state == DagRunState.RUNNING.value))
+    return [(row.dag_id, row.run_id) for row in rows if scope is None or (row.dag_id, row.run_id) in scope]
 
 
 def _past_states(

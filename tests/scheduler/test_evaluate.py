@@ -39,18 +39,30 @@ def test_failure_propagates_and_all_done_runs_in_the_same_pass():
 
 
 def test_run_state_follows_the_leaves():
-    assert evaluate_run(build(), views(a="success", b="success", c="success"), NOW).run_state is DagRunState.SUCCESS
+    assert (
+        evaluate_run(build(), views(a="success", b="success", c="success"), NOW).run_state
+        is DagRunState.SUCCESS
+    )
     done = evaluate_run(build(), views(a="failed", b="upstream_failed", c="success"), NOW)
     assert done.run_state is DagRunState.SUCCESS  # Airflow: a failed non-leaf with a succeeding leaf
-    assert evaluate_run(build(), views(a="success", b="success", c="failed"), NOW).run_state is DagRunState.FAILED
+    assert (
+        evaluate_run(build(), views(a="success", b="success", c="failed"), NOW).run_state
+        is DagRunState.FAILED
+    )
 
 
 def test_retry_waits_for_its_time_then_takes_the_next_try():
-    later = [TIView("a", -1, "up_for_retry", 1, next_retry_at=NOW + timedelta(seconds=30)), *views(b=None, c=None)]
+    later = [
+        TIView("a", -1, "up_for_retry", 1, next_retry_at=NOW + timedelta(seconds=30)),
+        *views(b=None, c=None),
+    ]
     decision = evaluate_run(build(), later, NOW)
     assert decision.schedule == [] and decision.next_event_at == NOW + timedelta(seconds=30)
     assert decision.run_state is None
-    due = [TIView("a", -1, "up_for_retry", 1, next_retry_at=NOW - timedelta(seconds=1)), *views(b=None, c=None)]
+    due = [
+        TIView("a", -1, "up_for_retry", 1, next_retry_at=NOW - timedelta(seconds=1)),
+        *views(b=None, c=None),
+    ]
     assert evaluate_run(build(), due, NOW).schedule == [("a", -1, 2)]
 
 
@@ -63,7 +75,9 @@ def test_depends_on_past_waits_for_the_previous_instance_and_fails_a_stuck_run()
     dag = build(depends_on_past=True)
     fresh = views(a=None, b=None, c=None)
     assert evaluate_run(dag, fresh, NOW, {}, has_past_run=False).schedule == [("a", -1, 1)]
-    assert evaluate_run(dag, views(a=None, b=None, c=None), NOW, {("a", -1): "success"}, True).schedule == [("a", -1, 1)]
+    assert evaluate_run(dag, views(a=None, b=None, c=None), NOW, {("a", -1): "success"}, True).schedule == [
+        ("a", -1, 1)
+    ]
     running = evaluate_run(dag, views(a=None, b=None, c=None), NOW, {("a", -1): "running"}, True)
     assert running.schedule == [] and running.run_state is None and running.waiting_on_past
     failed = evaluate_run(dag, views(a=None, b=None, c=None), NOW, {("a", -1): "failed"}, True)
@@ -85,8 +99,12 @@ def test_mapped_instances_count_as_upstream_instances():
         after = EmptyOperator(task_id="after")
         producer >> mapped >> after
     sdag = deserialize_dag(serialize_dag(dag))
-    tis = [TIView("p", -1, "success", 1), TIView("mapped", 0, "success", 1), TIView("mapped", 1, "running", 1),
-           TIView("after", -1, None)]
+    tis = [
+        TIView("p", -1, "success", 1),
+        TIView("mapped", 0, "success", 1),
+        TIView("mapped", 1, "running", 1),
+        TIView("after", -1, None),
+    ]
     assert evaluate_run(sdag, tis, NOW).schedule == []
     tis[2].state = "success"
     assert evaluate_run(sdag, tis, NOW).schedule == [("after", -1, 1)]

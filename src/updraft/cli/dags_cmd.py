@@ -465,3 +465,12 @@ def next_execution(dag_id: str, num_executions: int) -> None:
             err=True,
         )
         click.echo("None")
+
+
+def _add_backfill() -> None:
+    from updraft.cli.backfill_cmd import command as backfill
+
+    command.add_command(backfill)
+
+
+_add_backfill()

@@ -12,6 +12,7 @@ from updraft.core.db.models import TaskInstance, TaskReschedule
 from updraft.core.runtime.local_run import RunProgress
 from updraft.core.runtime.services import DbRuntimeServices
 from updraft.core.state_machine import ti_transition_allowed
+from updraft.sdk.runtime_services import RuntimeServices
 
 PRELUDE = """
 from updraft.operators import PythonSensor
@@ -147,6 +148,7 @@ def test_first_reschedule_start_is_per_try(runs: Runs) -> None:
         prelude=PRELUDE,
     )
     services = DbRuntimeServices(runs.engine)
+    assert isinstance(services, RuntimeServices)
     (row,) = _reschedules(runs, "per_try", "wait")
     assert services.first_reschedule_start("per_try", RUN_ID, "wait", -1, 1) == row["start_date"]
     assert services.first_reschedule_start("per_try", RUN_ID, "wait", -1, 2) is None

@@ -203,8 +203,9 @@ def trigger_dag(
     run_id: str | None = None,
     logical_date: datetime | None = None,
     replace_microseconds: bool = True,
+    triggered_by: str = "cli",
 ) -> dict[str, Any]:
-    """Create a manual run (state queued, triggered by ``cli``) of the DAG's latest version.
+    """Create a manual run (state queued) of the DAG's latest version.
 
     ``logical_date`` defaults to now; a naive one is in the DAG's time zone. Raises DagNotStored,
     DagAdminError (inactive DAG, bad run_id), ParamValidationError (conf does not match the
@@ -237,7 +238,7 @@ def trigger_dag(
         conf=conf,
         run_id=run_id,
         state=DagRunState.QUEUED,
-        triggered_by="cli",
+        triggered_by=triggered_by,
     )
     row = (
         conn.execute(select(_RUN).where(_RUN.c.dag_id == dag_id, _RUN.c.run_id == new_run_id))

@@ -71,8 +71,8 @@ class RuntimeServices(Protocol):
 
         ``conf`` is validated against the DAG's params (ParamValidationError naming the param).
         Raises DagRunAlreadyExists when the run_id or logical date is taken (unless
-        ``replace_existing``: the existing finished run is cleared to run again), and
-        UnknownDagError when the DAG is not stored.
+        ``replace_existing``: then the existing run is cleared, as ``updraft tasks clear`` does,
+        and its run_id returned), and UnknownDagError when the DAG is not stored.
         """
         ...
 

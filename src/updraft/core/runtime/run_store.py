@@ -193,21 +193,27 @@ def record_finish(
     cpu_time_s: float | None = None,
     peak_rss_bytes: int | None = None,
     reschedule_at: datetime | None = None,
-) -> None:
+    from_states: tuple[str, ...] = ("running",),
+) -> bool:
     """The attempt's final state on the task instance, plus its row in the try history.
+
+    Only an instance still in ``from_states`` at this try is changed: if it was cleared, marked
+    or timed out meanwhile, the late outcome is dropped (as Airflow does) and False is returned.
 
     A sensor's poke that ended ``up_for_reschedule`` did not finish its try (the next poke runs with
     the same try_number): it gets a ``task_reschedule`` row instead of a history row, and the task
     instance's ``reschedule_at`` says when it may run again.
     """
     duration = (end - start).total_seconds()
-    conn.execute(
+    changed = conn.execute(
         update(TaskInstance)
         .where(
             TaskInstance.dag_id == dag_id,
             TaskInstance.run_id == run_id,
             TaskInstance.task_id == task_id,
             TaskInstance.map_index == map_index,
+            TaskInstance.try_number == try_number,
+            TaskInstance.state.in_(from_states),
         )
         .values(
             state=state,
@@ -220,7 +226,9 @@ def record_finish(
             peak_rss_bytes=peak_rss_bytes,
             updated_at=end,
         )
-    )
+    ).rowcount
+    if changed != 1:
+        return False
     if state == TaskInstanceState.UP_FOR_RESCHEDULE.value:
         if reschedule_at is None:
             raise ValueError(f"task {task_id!r} in {dag_id}/{run_id}: up_for_reschedule needs reschedule_at")
@@ -238,7 +246,7 @@ def record_finish(
                 "reschedule_date": reschedule_at,
             },
         )
-        return
+        return True
     conn.execute(
         insert(TaskInstanceHistory),
         {
@@ -260,6 +268,7 @@ def record_finish(
             "peak_rss_bytes": peak_rss_bytes,
         },
     )
+    return True
 
 
 def expand_task(conn: Connection, dag_id: str, run_id: str, row: TIRow, count: int) -> None:
@@ -322,10 +331,13 @@ def record_outcome(
     skips: Iterable[tuple[str, int, str | None]] = (),
     cpu_time_s: float | None = None,
     peak_rss_bytes: int | None = None,
-) -> None:
+) -> bool:
     """Everything an attempt leaves behind, in the caller's transaction: the task instance's final
-    state, its try-history row, its XComs and the skips it asked for."""
-    record_finish(
+    state, its try-history row, its XComs and the skips it asked for.
+
+    Nothing is written if the instance was changed from outside meanwhile (see record_finish).
+    """
+    recorded = record_finish(
         conn,
         dag_id,
         run_id,
@@ -344,5 +356,8 @@ def record_outcome(
         peak_rss_bytes=peak_rss_bytes,
         reschedule_at=outcome.reschedule_at,
     )
+    if not recorded:
+        return False
     xcoms.write(conn, dag_id, run_id, task.task_id, map_index, outcome.pushed)
     set_states(conn, dag_id, run_id, skips)
+    return True

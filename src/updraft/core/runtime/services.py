@@ -12,14 +12,14 @@ from collections.abc import Collection, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, case, delete, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
+from updraft.core.clear import clear_task_instances
 from updraft.core.dag_runs import DagNotStored, DagRunExists, create_dag_run, latest_serialized
 from updraft.core.db.engine import get_engine
 from updraft.core.db.models import DagModel, DagRun, TaskInstance, TaskReschedule
 from updraft.core.scheduler.wakeup import notify_scheduler
-from updraft.core.state_machine import check_run_transition
 from updraft.sdk.runtime_services import (
     DagRunAlreadyExists,
     RuntimeServices,
@@ -28,7 +28,7 @@ from updraft.sdk.runtime_services import (
     install_services,
 )
 from updraft.sdk.serialization import SerializedDag
-from updraft.sdk.states import DagRunState, DagRunType
+from updraft.sdk.states import DagRunType
 
 __all__ = ["DbRuntimeServices", "install_runtime_services"]
 
@@ -199,55 +199,23 @@ def _state_filter(column: Any, states: Collection[str | None]) -> ColumnElement[
 def _reset_run(
     conn: Connection, dag: SerializedDag, run_id: str | None, logical_date: datetime | None
 ) -> str:
-    """Clear an existing finished run so that it runs again (``reset_dag_run=True``).
+    """Clear the existing run with this run_id (or logical date) so that it runs again.
 
-    Its task instances go back to no state with their retries restored (Airflow's clear), its
-    reschedule records are dropped and the run is queued. A run still queued is left as it is;
-    a running one is refused.
+    ``reset_dag_run=True`` in Airflow clears the whole run (``dag.clear``): every task instance goes
+    back to no state with its retries restored, and a finished run is queued again.
     """
     match = []
     if run_id is not None:
         match.append(DagRun.run_id == run_id)
     if logical_date is not None:
         match.append(DagRun.logical_date == logical_date)
-    row = conn.execute(
-        select(DagRun.run_id, DagRun.state).where(DagRun.dag_id == dag.dag_id, or_(*match)).limit(1)
-    ).first()
-    if row is None:  # it was deleted in between: nothing to reset
+    existing = conn.scalar(
+        select(DagRun.run_id).where(DagRun.dag_id == dag.dag_id, or_(*match)).order_by(DagRun.id).limit(1)
+    )
+    if existing is None:  # deleted in between: nothing left to reset
         raise DagRunAlreadyExists(f"DAG {dag.dag_id!r}: the run to reset ({run_id or logical_date}) is gone")
-    existing, state = str(row.run_id), str(row.state)
-    if state == DagRunState.QUEUED.value:
-        return existing
-    if state == DagRunState.RUNNING.value:
-        raise DagRunAlreadyExists(
-            f"DAG {dag.dag_id!r} run {existing!r} is still running; it can be reset once it has finished"
-        )
-    check_run_transition(state, DagRunState.QUEUED, what=f"DAG {dag.dag_id!r} run {existing!r}")
-    now = datetime.now(timezone.utc)
-    in_run = and_(TaskInstance.dag_id == dag.dag_id, TaskInstance.run_id == existing)
-    retries = {task.task_id: task.retries for task in dag.tasks if task.retries}
-    extra_tries: Any = case(retries, value=TaskInstance.task_id, else_=0) if retries else 0
-    conn.execute(
-        update(TaskInstance)
-        .where(in_run)
-        .values(
-            state=None,
-            max_tries=TaskInstance.try_number + extra_tries,
-            end_date=None,
-            next_retry_at=None,
-            reschedule_at=None,
-            updated_at=now,
-        )
-    )
-    conn.execute(
-        delete(TaskReschedule).where(TaskReschedule.dag_id == dag.dag_id, TaskReschedule.run_id == existing)
-    )
-    conn.execute(
-        update(DagRun)
-        .where(DagRun.dag_id == dag.dag_id, DagRun.run_id == existing)
-        .values(state=DagRunState.QUEUED.value, queued_at=now, start_date=None, end_date=None)
-    )
-    return existing
+    clear_task_instances(conn, dag.dag_id, run_id=str(existing))
+    return str(existing)
 
 
 def install_runtime_services(engine: Engine | None = None) -> RuntimeServices:

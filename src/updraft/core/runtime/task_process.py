@@ -28,6 +28,7 @@ from updraft.core.executors.workload import DAG_CALLBACK, Workload
 from updraft.core.runtime import run_store
 from updraft.core.runtime.attempt import AttemptOutcome, run_attempt, utcnow
 from updraft.core.runtime.context import build_context
+from updraft.core.runtime.services import install_runtime_services
 from updraft.core.runtime.task_instance import RunInfo, RuntimeTaskInstance
 from updraft.core.runtime.task_log import AttemptLog, attempt_log_path
 from updraft.core.runtime.xcom_store import XComStore
@@ -416,10 +417,6 @@ def _run_dag_callbacks(engine: Engine, wl: Workload, dag: DAG | None) -> int:
 
 
 def _install_services() -> None:
-    try:
-        from updraft.core.runtime.services import install_runtime_services
-    except ImportError:  # pragma: no cover - services arrive with the sensors work
-        return
     install_runtime_services()
 
 

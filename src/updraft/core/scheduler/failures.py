@@ -100,7 +100,7 @@ def fail_attempt(
     state = TI.UP_FOR_RETRY if retriable else TI.FAILED
     log.warning("%s.%s[%d] in %s: %s -> %s", dag_id, task_id, map_index, run_id, reason, state.value)
     _append_log(key, try_number, f"{reason}; marking the task {state.value}")
-    run_store.record_finish(
+    return run_store.record_finish(
         conn,
         dag_id,
         run_id,
@@ -117,8 +117,8 @@ def fail_attempt(
         rendered_fields=None,
         cpu_time_s=cpu_time_s,
         peak_rss_bytes=peak_rss_bytes,
+        from_states=(TI.RUNNING.value, TI.QUEUED.value),
     )
-    return True
 
 
 def handle_results(

@@ -71,7 +71,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=None, help="dag_processor.parsing_processes")
-    parser.add_argument("--db-url", default=None, help="default: a new SQLite file in a temp dir")
+    parser.add_argument(
+        "--db-url", default=None, help="an empty database (default: a new SQLite file in a temp dir)"
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     args = parser.parse_args()
 
@@ -89,10 +91,10 @@ def main() -> None:
 
         from updraft.core.dag_processing import DagProcessorManager
         from updraft.core.db.engine import get_engine
-        from updraft.core.db.migrate import ensure_schema, reset
+        from updraft.core.db.migrate import ensure_schema
 
         engine = get_engine()
-        (reset if args.db_url else ensure_schema)(engine)
+        ensure_schema(engine)
         manager = DagProcessorManager([dags], engine=engine)
 
         first = manager.run_once()

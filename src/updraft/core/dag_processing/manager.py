@@ -191,7 +191,8 @@ class DagProcessorManager:
         stats.duration = time.monotonic() - started
         if stats.new_dags or stats.new_versions:
             notify_scheduler()
-        log.info(
+        log.log(
+            logging.INFO if stats.parsed or stats.deactivated else logging.DEBUG,  # quiet when idle
             "DAG processor pass: %d files (%d parsed), %d DAGs, %d import errors in %.2fs",
             stats.files, stats.parsed, stats.dags, stats.errors, stats.duration,
         )  # fmt: skip

@@ -10,6 +10,7 @@ timeout has its process group terminated, then killed.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import signal
@@ -40,6 +41,13 @@ class DagFileCache:
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[tuple[int, int], dict[str, Any], str | None]] = {}
+        #: Bumped whenever a file is (re)imported: a spare forked before that lacks it.
+        self.generation = 0
+
+    def peek(self, fileloc: str) -> tuple[dict[str, Any], str | None]:
+        """What is cached for ``fileloc``, without checking the file (the worker just did)."""
+        entry = self._entries.get(fileloc)
+        return (entry[1], entry[2]) if entry is not None else ({}, f"DAG file {fileloc} was not loaded")
 
     def get(self, fileloc: str) -> tuple[dict[str, Any], str | None]:
         from updraft.core.dagbag import load_file
@@ -59,12 +67,33 @@ class DagFileCache:
             dag.task_group and get_jinja_env(dag)
         entry = (signature, {dag.dag_id: dag for dag in dags}, error)
         self._entries[fileloc] = entry
+        self.generation += 1
         return entry[1], entry[2]
 
 
 def _kill_group(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, sig)
+
+
+@dataclass
+class _Spare:
+    """A child forked ahead of time, already connected to the DB, waiting for its workload."""
+
+    pid: int
+    pidfd: int
+    write_fd: int
+    generation: int
+
+
+class _WorkerState:
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.cache = DagFileCache()
+        self.children: dict[int, _Child] = {}
+        self.spare: _Spare | None = None
+        #: pidfd -> pid of spares that were discarded (a DAG file changed); reaped silently.
+        self.discarded: dict[int, int] = {}
 
 
 def serve(conn: Connection) -> None:
@@ -76,22 +105,25 @@ def serve(conn: Connection) -> None:
     dispose_engines()
     configure_sdk()
     _warm_up()
-    cache = DagFileCache()
-    children: dict[int, _Child] = {}
+    state = _WorkerState(conn)
+    state.spare = _make_spare(state.cache)
     accepting = True
-    while accepting or children:
+    while accepting or state.children:
         now = time.monotonic()
-        timeout = _next_deadline(children, now)
-        readers: list[Any] = [child.pidfd for child in children.values()]
+        timeout = _next_deadline(state.children, now)
+        readers: list[Any] = [child.pidfd for child in state.children.values()] + list(state.discarded)
         if accepting:
             readers.append(conn)
         ready, _, _ = select.select(readers, [], [], timeout)
         for item in ready:
             if item is conn:
-                accepting = _handle_message(conn, cache, children)
+                accepting = _handle_message(state)
+            elif item in state.discarded:
+                _reap_silently(state, item)
             else:
-                _reap(conn, children, item)
-        _enforce_deadlines(children, time.monotonic())
+                _reap(conn, state.children, item)
+        _enforce_deadlines(state.children, time.monotonic())
+    _discard_spare(state)
     with contextlib.suppress(OSError):
         conn.close()
 
@@ -130,18 +162,18 @@ def _next_deadline(children: dict[int, _Child], now: float) -> float | None:
     return max(0.0, min(waits)) if waits else None
 
 
-def _handle_message(conn: Connection, cache: DagFileCache, children: dict[int, _Child]) -> bool:
+def _handle_message(state: _WorkerState) -> bool:
     try:
-        message = conn.recv()
+        message = state.conn.recv()
     except (EOFError, OSError):
         # The scheduler is gone. Running attempts carry on and record their own results.
         return False
     kind = message[0]
     if kind == "run":
-        _spawn(conn, cache, children, Workload.from_dict(message[1]))
+        _spawn(state, Workload.from_dict(message[1]))
     elif kind == "terminate":
         now = time.monotonic()
-        for child in children.values():
+        for child in state.children.values():
             if child.term_sent_at is None:
                 child.term_sent_at = now
                 _kill_group(child.pid, signal.SIGTERM)
@@ -150,23 +182,88 @@ def _handle_message(conn: Connection, cache: DagFileCache, children: dict[int, _
     return True
 
 
-def _spawn(conn: Connection, cache: DagFileCache, children: dict[int, _Child], workload: Workload) -> None:
-    dags, error = cache.get(workload.fileloc)
-    pid = os.fork()
-    if pid == 0:  # the task's own process
-        code = 1
-        try:
-            os.setsid()
-            from updraft.core.runtime.task_process import run_workload
+def _child_main(cache: DagFileCache, read_fd: int | None, workload: Workload | None) -> None:
+    """Body of an attempt's process; never returns. A spare first waits for its workload."""
+    code = 1
+    try:
+        os.setsid()
+        from updraft.core.runtime.task_process import prepare_process, run_workload
 
-            code = run_workload(workload, dags.get(workload.dag_id), error)
-        except BaseException:  # noqa: BLE001 - report anything, then leave without cleanup of the parent's state
-            traceback.print_exc()
-        finally:
-            os._exit(code)
+        prepare_process()
+        if workload is None:
+            assert read_fd is not None
+            data = _read_all(read_fd)
+            if not data:
+                os._exit(0)  # discarded before use
+            workload = Workload.from_dict(json.loads(data))
+            dags, error = cache.peek(workload.fileloc)
+        else:
+            dags, error = cache.peek(workload.fileloc)
+        code = run_workload(workload, dags.get(workload.dag_id), error)
+    except BaseException:  # noqa: BLE001 - report anything, then leave without the parent's cleanup
+        traceback.print_exc()
+    finally:
+        os._exit(code)
+
+
+def _read_all(fd: int) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b"".join(chunks)
+        chunks.append(chunk)
+
+
+def _make_spare(cache: DagFileCache) -> _Spare:
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(write_fd)
+        _child_main(cache, read_fd, None)
+    os.close(read_fd)
+    return _Spare(pid=pid, pidfd=os.pidfd_open(pid), write_fd=write_fd, generation=cache.generation)
+
+
+def _discard_spare(state: _WorkerState) -> None:
+    spare, state.spare = state.spare, None
+    if spare is not None:
+        with contextlib.suppress(OSError):
+            os.close(spare.write_fd)  # the spare reads EOF and exits
+        state.discarded[spare.pidfd] = spare.pid
+
+
+def _reap_silently(state: _WorkerState, pidfd: int) -> None:
+    pid = state.discarded.pop(pidfd)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+    os.close(pidfd)
+
+
+def _spawn(state: _WorkerState, workload: Workload) -> None:
+    """Hand the workload to the waiting spare (or fork a child), then fork the next spare."""
+    state.cache.get(workload.fileloc)
+    spare = state.spare
+    pid = pidfd = None
+    if spare is not None and spare.generation == state.cache.generation:
+        state.spare = None
+        try:
+            os.write(spare.write_fd, json.dumps(workload.to_dict()).encode())
+            os.close(spare.write_fd)
+            pid, pidfd = spare.pid, spare.pidfd
+        except OSError:
+            state.discarded[spare.pidfd] = spare.pid
+    if pid is None:
+        _discard_spare(state)
+        pid = os.fork()
+        if pid == 0:
+            _child_main(state.cache, None, workload)
+        pidfd = os.pidfd_open(pid)
+    assert pidfd is not None
     deadline = time.monotonic() + workload.timeout_s + KILL_GRACE_S if workload.timeout_s else None
-    children[pid] = _Child(pid=pid, pidfd=os.pidfd_open(pid), workload=workload, deadline=deadline)
-    conn.send(("started", workload.to_dict(), pid))
+    state.children[pid] = _Child(pid=pid, pidfd=pidfd, workload=workload, deadline=deadline)
+    state.conn.send(("started", workload.to_dict(), pid))
+    state.spare = _make_spare(state.cache)
 
 
 def _reap(conn: Connection, children: dict[int, _Child], pidfd: int) -> None:

@@ -185,12 +185,20 @@ def _usage() -> tuple[float, int]:
     return cpu, max(own.ru_maxrss, children.ru_maxrss) * 1024
 
 
-def run_workload(wl: Workload, dag: DAG | None, load_error: str | None) -> int:
-    """Entry point of the forked attempt process; returns its exit code."""
+def prepare_process() -> None:
+    """Everything an attempt's process can do before it knows its workload: signal handlers, an
+    open DB connection with the schema read, the runtime services. A worker's spare child does
+    this ahead of time, off the hand-off path."""
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    engine = _engine()
+    with _engine().connect() as conn:
+        conn.execute(select(TaskInstance.id).where(TaskInstance.id == -1)).first()
     _install_services()
+
+
+def run_workload(wl: Workload, dag: DAG | None, load_error: str | None) -> int:
+    """Entry point of the forked attempt process (after ``prepare_process``); returns its exit code."""
+    engine = _engine()
     if wl.kind == DAG_CALLBACK:
         return _run_dag_callbacks(engine, wl, dag)
     xcoms = XComStore(engine, max_bytes=conf.getint("core", "xcom_max_size_bytes"), cache=False)

@@ -42,8 +42,11 @@ def wait_for(
 class SchedulerProcess:
     """``updraft scheduler --skip-dag-processor`` as a child process, its output in a file."""
 
-    def __init__(self, home: Path, extra_env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, home: Path, extra_env: dict[str, str] | None = None, with_processor: bool = False
+    ) -> None:
         self.home = home
+        self.with_processor = with_processor
         self.env = {**os.environ, "UPDRAFT__SCHEDULER__IDLE_POLL_INTERVAL": "0.2", **(extra_env or {})}
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = home / f"scheduler-{time.monotonic_ns()}.log"
@@ -51,7 +54,7 @@ class SchedulerProcess:
     def start(self) -> SchedulerProcess:
         self.handle = open(self.log, "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
-            [UPDRAFT, "scheduler", "--skip-dag-processor"],
+            [UPDRAFT, "scheduler", *([] if self.with_processor else ["--skip-dag-processor"])],
             env=self.env,
             stdout=self.handle,
             stderr=subprocess.STDOUT,
@@ -148,8 +151,10 @@ def env(db_url: str, updraft_home: Path, tmp_path: Path, monkeypatch: pytest.Mon
 def scheduler(env: Env) -> Iterator[Callable[..., SchedulerProcess]]:
     started: list[SchedulerProcess] = []
 
-    def start(**extra_env: str) -> SchedulerProcess:
-        process = SchedulerProcess(env.home, {k.upper(): v for k, v in extra_env.items()}).start()
+    def start(with_processor: bool = False, **extra_env: str) -> SchedulerProcess:
+        process = SchedulerProcess(
+            env.home, {k.upper(): v for k, v in extra_env.items()}, with_processor
+        ).start()
         started.append(process)
         return process
 

@@ -22,7 +22,7 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-DAGS = '''
+DAGS = """
 from datetime import datetime
 from updraft import DAG
 from updraft.operators import PythonOperator
@@ -43,7 +43,7 @@ with DAG("fan200", start_date=datetime(2024, 1, 1), schedule=None, max_active_ta
     last = PythonOperator(task_id="last", python_callable=noop)
     for i in range(200):
         first >> PythonOperator(task_id=f"t{i:03d}", python_callable=noop) >> last
-'''
+"""
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -60,11 +60,15 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="updraft-sched-bench-"))
     (tmp / "dags").mkdir()
     (tmp / "dags" / "shapes.py").write_text(DAGS)
-    os.environ.update({
-        "UPDRAFT_HOME": str(tmp / "home"), "UPDRAFT__CORE__DAGS_FOLDER": str(tmp / "dags"),
-        "UPDRAFT__CORE__LOAD_EXAMPLES": "False", "UPDRAFT__CORE__PARALLELISM": "32",
-        "UPDRAFT__LOGGING__LOGGING_LEVEL": "WARNING",
-    })
+    os.environ.update(
+        {
+            "UPDRAFT_HOME": str(tmp / "home"),
+            "UPDRAFT__CORE__DAGS_FOLDER": str(tmp / "dags"),
+            "UPDRAFT__CORE__LOAD_EXAMPLES": "False",
+            "UPDRAFT__CORE__PARALLELISM": "32",
+            "UPDRAFT__LOGGING__LOGGING_LEVEL": "WARNING",
+        }
+    )
     os.environ.pop("UPDRAFT__DATABASE__SQL_ALCHEMY_CONN", None)
 
     from sqlalchemy import select, update
@@ -81,7 +85,9 @@ def main() -> int:
         conn.execute(update(DagModel).values(is_paused=False))
     updraft = str(Path(sys.executable).with_name("updraft"))
     log = open(tmp / "scheduler.log", "wb")  # noqa: SIM115
-    scheduler = subprocess.Popen([updraft, "scheduler", "--skip-dag-processor"], stdout=log, stderr=subprocess.STDOUT)
+    scheduler = subprocess.Popen(
+        [updraft, "scheduler", "--skip-dag-processor"], stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 30
         while not (tmp / "home" / "scheduler.sock").exists():
@@ -97,12 +103,20 @@ def main() -> int:
                 started = time.perf_counter()
                 with engine.begin() as conn:
                     sid, dag = latest_serialized(conn, dag_id)
-                    _, run_id = create_dag_run(conn, dag, sid, run_type=DagRunType.MANUAL,
-                                               logical_date=datetime.now(timezone.utc), triggered_by="bench")
+                    _, run_id = create_dag_run(
+                        conn,
+                        dag,
+                        sid,
+                        run_type=DagRunType.MANUAL,
+                        logical_date=datetime.now(timezone.utc),
+                        triggered_by="bench",
+                    )
                 notify_scheduler()
                 while True:
                     with engine.connect() as conn:
-                        state = conn.scalar(select(DagRun.state).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+                        state = conn.scalar(
+                            select(DagRun.state).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
+                        )
                     if state in ("success", "failed"):
                         break
                     time.sleep(0.005)
@@ -117,14 +131,22 @@ def main() -> int:
         latencies = []
         with engine.connect() as conn:
             for run_id in chain_runs[1:]:
-                rows = {r.task_id: r for r in conn.execute(
-                    select(TaskInstance.task_id, TaskInstance.start_date, TaskInstance.end_date)
-                    .where(TaskInstance.dag_id == "chain100", TaskInstance.run_id == run_id))}
+                rows = {
+                    r.task_id: r
+                    for r in conn.execute(
+                        select(TaskInstance.task_id, TaskInstance.start_date, TaskInstance.end_date).where(
+                            TaskInstance.dag_id == "chain100", TaskInstance.run_id == run_id
+                        )
+                    )
+                }
                 for i in range(99):
                     up, down = rows[f"t{i:03d}"], rows[f"t{i + 1:03d}"]
                     latencies.append((down.start_date - up.end_date).total_seconds() * 1000)
-        results["handoff_ms"] = {"p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95),
-                                 "samples": float(len(latencies))}
+        results["handoff_ms"] = {
+            "p50": percentile(latencies, 0.5),
+            "p95": percentile(latencies, 0.95),
+            "samples": float(len(latencies)),
+        }
     finally:
         scheduler.send_signal(signal.SIGTERM)
         scheduler.wait(60)
@@ -134,7 +156,9 @@ def main() -> int:
         row = results[name]
         print(f"{name:<10}{row['median_s']:>10.3f}{row['min_s']:>8.3f}{row['max_s']:>8.3f}")
     handoff = results["handoff_ms"]
-    print(f"hand-off latency: p50 {handoff['p50']:.1f} ms, p95 {handoff['p95']:.1f} ms ({int(handoff['samples'])} edges)")
+    print(
+        f"hand-off latency: p50 {handoff['p50']:.1f} ms, p95 {handoff['p95']:.1f} ms ({int(handoff['samples'])} edges)"
+    )
     goals = [
         ("chain100 <= 1.5 s", results["chain100"]["median_s"] <= 1.5),
         ("fan200 <= 2.5 s", results["fan200"]["median_s"] <= 2.5),

@@ -191,6 +191,8 @@ def prepare_process() -> None:
     this ahead of time, off the hand-off path."""
     signal.signal(signal.SIGTERM, _on_sigterm)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The attempt's lines belong in its own log file, not in the scheduler's output it inherited.
+    logging.getLogger().handlers.clear()
     with _engine().connect() as conn:
         conn.execute(select(TaskInstance.id).where(TaskInstance.id == -1)).first()
     _install_services()

@@ -160,7 +160,10 @@ class _Heartbeat(threading.Thread):
         self.stopped = threading.Event()
 
     def run(self) -> None:
-        while not self.stopped.wait(HEARTBEAT_INTERVAL_S):
+        # Several heartbeats fit in the timeout, whatever it is configured to.
+        timeout = conf.getfloat("scheduler", "task_instance_heartbeat_timeout")
+        interval = max(0.05, min(HEARTBEAT_INTERVAL_S, timeout / 4))
+        while not self.stopped.wait(interval):
             try:
                 with self.engine.begin() as conn:
                     conn.execute(

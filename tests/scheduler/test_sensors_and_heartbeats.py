@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 from sqlalchemy import select
 
-from tests.scheduler.conftest import Env, wait_for
+from tests.scheduler.conftest import UPDRAFT, Env, wait_for
 from updraft.core.db.engine import get_engine
 from updraft.core.db.models import TaskReschedule
 
@@ -90,3 +91,42 @@ def test_an_unsupervised_task_that_stops_heartbeating_is_failed(env: Env, schedu
     finally:
         os.kill(pid, signal.SIGKILL)
     second.stop()
+
+
+def test_clearing_a_running_task_stops_it_and_runs_it_again(env: Env, scheduler, tmp_path: Path):
+    pid_file = tmp_path / "pid"
+    env.write_dag(
+        "restart.py",
+        f"""
+        import os, time
+        from datetime import datetime
+        from pathlib import Path
+        from updraft import DAG
+        from updraft.operators import PythonOperator
+
+        def work(ti):
+            if ti.try_number == 1:
+                Path({str(pid_file)!r}).write_text(str(os.getpid()))
+                time.sleep(120)
+            return "second try"
+
+        with DAG("restart", start_date=datetime(2024, 1, 1), schedule=None):
+            PythonOperator(task_id="work", python_callable=work)
+    """,
+    )
+    env.store()
+    env.unpause("restart")
+    process = scheduler(UPDRAFT__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT="1")
+    run_id = env.trigger("restart")
+    wait_for(pid_file.exists, 30, what="the first try to start")
+    cleared = subprocess.run(
+        [UPDRAFT, "tasks", "clear", "restart", "-t", "^work$", "-y"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert cleared.returncode == 0, cleared.stderr
+    assert env.wait_run("restart", run_id, timeout=60) == "success", process.output()
+    [ti] = env.tis("restart", run_id)
+    assert (ti.state, ti.try_number) == ("success", 2)
+    process.stop()

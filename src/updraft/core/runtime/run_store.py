@@ -174,6 +174,25 @@ def mark_running(
     )
 
 
+def restart_if_cleared(
+    conn: Connection, dag_id: str, run_id: str, task_id: str, map_index: int, try_number: int, end: datetime
+) -> None:
+    """A running instance that was cleared meanwhile is ``restarting``: its attempt is over, so it
+    goes back to none and the scheduler runs it again (its retries were restored by the clear)."""
+    conn.execute(
+        update(TaskInstance)
+        .where(
+            TaskInstance.dag_id == dag_id,
+            TaskInstance.run_id == run_id,
+            TaskInstance.task_id == task_id,
+            TaskInstance.map_index == map_index,
+            TaskInstance.try_number == try_number,
+            TaskInstance.state == TaskInstanceState.RESTARTING.value,
+        )
+        .values(state=None, end_date=end, next_retry_at=None, updated_at=end)
+    )
+
+
 def record_finish(
     conn: Connection,
     dag_id: str,
@@ -228,6 +247,7 @@ def record_finish(
         )
     ).rowcount
     if changed != 1:
+        restart_if_cleared(conn, dag_id, run_id, task_id, map_index, try_number, end)
         return False
     if state == TaskInstanceState.UP_FOR_RESCHEDULE.value:
         if reschedule_at is None:

@@ -166,19 +166,26 @@ class _Heartbeat(threading.Thread):
         while not self.stopped.wait(interval):
             try:
                 with self.engine.begin() as conn:
-                    conn.execute(
+                    alive = conn.execute(
                         update(TaskInstance)
                         .where(
                             TaskInstance.dag_id == self.wl.dag_id,
                             TaskInstance.run_id == self.wl.run_id,
                             TaskInstance.task_id == self.wl.task_id,
                             TaskInstance.map_index == self.wl.map_index,
+                            TaskInstance.try_number == self.wl.try_number,
                             TaskInstance.state == TI.RUNNING.value,
                         )
                         .values(last_heartbeat_at=utcnow())
-                    )
+                    ).rowcount
             except Exception:
                 log.warning("heartbeat failed", exc_info=True)
+                continue
+            if not alive:
+                # Cleared, marked or failed from outside: stop this attempt, as Airflow does.
+                log.warning("the task instance was changed from outside; stopping this attempt")
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
 
 
 def _usage() -> tuple[float, int]:

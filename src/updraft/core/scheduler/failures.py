@@ -85,7 +85,13 @@ def fail_attempt(
             TaskInstance.map_index == map_index,
         )
     ).first()
-    if row is None or row.state not in (TI.RUNNING.value, TI.QUEUED.value) or row.try_number != try_number:
+    if row is None or row.try_number != try_number:
+        return False
+    if row.state == TI.RESTARTING.value:
+        # Cleared while it ran: it runs again rather than failing.
+        run_store.restart_if_cleared(conn, dag_id, run_id, task_id, map_index, try_number, now)
+        return True
+    if row.state not in (TI.RUNNING.value, TI.QUEUED.value):
         return False
     serialized_id = conn.scalar(
         select(DagRun.serialized_dag_id).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id)
@@ -139,7 +145,7 @@ def handle_results(
             ).where(
                 TaskInstance.dag_id == dag_id,
                 TaskInstance.run_id.in_({r.workload.run_id for r in tasks if r.workload.dag_id == dag_id}),
-                TaskInstance.state.in_([TI.RUNNING.value, TI.QUEUED.value]),
+                TaskInstance.state.in_([TI.RUNNING.value, TI.QUEUED.value, TI.RESTARTING.value]),
             )
         )
         unfinished |= {(dag_id, row.run_id, row.task_id, row.map_index, row.try_number) for row in rows}
@@ -192,7 +198,7 @@ def find_lost_attempts(
             TaskInstance.hostname,
             TaskInstance.pid,
             TaskInstance.last_heartbeat_at,
-        ).where(TaskInstance.state == TI.RUNNING.value)
+        ).where(TaskInstance.state.in_([TI.RUNNING.value, TI.RESTARTING.value]))
     ).all()
     for row in rows:
         key = (row.dag_id, row.run_id, row.task_id, row.map_index)

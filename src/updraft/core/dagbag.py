@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import signal
 import sys
-import threading
 import traceback
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 
+from updraft.core.alarms import raise_after
 from updraft.sdk import contexts
 from updraft.sdk.abstractoperator import AbstractOperator
 from updraft.sdk.dag import DAG
@@ -89,22 +88,13 @@ def list_dag_files(folder: Path, safe_mode: bool = True) -> list[Path]:
     return found
 
 
-@contextmanager
-def _time_limit(seconds: float, path: Path) -> Iterator[None]:
-    if seconds <= 0 or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum: int, frame: object) -> None:
-        raise DagImportTimeout(f"importing {path} took longer than {seconds:g}s (core.dagbag_import_timeout)")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+def _time_limit(seconds: float, path: Path) -> AbstractContextManager[None]:
+    return raise_after(
+        seconds if seconds > 0 else None,
+        lambda: DagImportTimeout(
+            f"importing {path} took longer than {seconds:g}s (core.dagbag_import_timeout)"
+        ),
+    )
 
 
 def _module_name(path: Path) -> str:

@@ -11,15 +11,14 @@ import hashlib
 import json
 import logging
 import math
-import signal
-import threading
 import traceback
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from updraft.core.alarms import raise_after
 from updraft.core.runtime.context import build_context
 from updraft.core.runtime.task_instance import RuntimeTaskInstance
 from updraft.sdk.abstractoperator import AbstractOperator
@@ -83,26 +82,12 @@ def retry_delay(
     return delay
 
 
-@contextmanager
-def execution_timeout(seconds: float | None, task_id: str) -> Iterator[None]:
+def execution_timeout(seconds: float | None, task_id: str) -> AbstractContextManager[None]:
     """Raise UpdraftTaskTimeout in this (main) thread when ``seconds`` pass (at once if not positive)."""
-    if seconds is None or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum: int, frame: Any) -> None:
-        raise UpdraftTaskTimeout(f"task {task_id!r} ran longer than its execution_timeout of {seconds:g}s")
-
-    if seconds <= 0:
-        on_alarm(signal.SIGALRM, None)
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    return raise_after(
+        seconds,
+        lambda: UpdraftTaskTimeout(f"task {task_id!r} ran longer than its execution_timeout of {seconds:g}s"),
+    )
 
 
 def _run_callbacks(callbacks: list[Callable[..., Any]], context: Any, kind: str) -> None:

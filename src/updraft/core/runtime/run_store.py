@@ -55,6 +55,16 @@ def ti_row_for(task: Any, priority_weight: int, map_index: int = -1) -> TIRow:
     )
 
 
+def ti_key(dag_id: str, run_id: str, task_id: str, map_index: int) -> tuple[Any, ...]:
+    """The WHERE conditions that pick one task instance."""
+    return (
+        TaskInstance.dag_id == dag_id,
+        TaskInstance.run_id == run_id,
+        TaskInstance.task_id == task_id,
+        TaskInstance.map_index == map_index,
+    )
+
+
 def delete_runs(conn: Connection, dag_id: str, run_id: str, logical_date: datetime | None) -> int:
     """Delete a DAG's runs with this run_id or logical date (their TIs and XComs cascade)."""
     condition = DagRun.run_id == run_id
@@ -154,10 +164,7 @@ def mark_running(
     conn.execute(
         update(TaskInstance)
         .where(
-            TaskInstance.dag_id == dag_id,
-            TaskInstance.run_id == run_id,
-            TaskInstance.task_id == task_id,
-            TaskInstance.map_index == map_index,
+            *ti_key(dag_id, run_id, task_id, map_index),
         )
         .values(
             state="running",
@@ -182,10 +189,7 @@ def restart_if_cleared(
     conn.execute(
         update(TaskInstance)
         .where(
-            TaskInstance.dag_id == dag_id,
-            TaskInstance.run_id == run_id,
-            TaskInstance.task_id == task_id,
-            TaskInstance.map_index == map_index,
+            *ti_key(dag_id, run_id, task_id, map_index),
             TaskInstance.try_number == try_number,
             TaskInstance.state == TaskInstanceState.RESTARTING.value,
         )
@@ -227,10 +231,7 @@ def record_finish(
     changed = conn.execute(
         update(TaskInstance)
         .where(
-            TaskInstance.dag_id == dag_id,
-            TaskInstance.run_id == run_id,
-            TaskInstance.task_id == task_id,
-            TaskInstance.map_index == map_index,
+            *ti_key(dag_id, run_id, task_id, map_index),
             TaskInstance.try_number == try_number,
             TaskInstance.state.in_(from_states),
         )

@@ -336,3 +336,41 @@ def test_dagrun_timeout_fails_the_run(env: Env, scheduler):
     states = {t.task_id: t.state for t in env.tis("timeout_run", run_id)}
     assert states["b"] == "skipped"
     process.stop()
+
+
+def test_dag_callbacks_run_in_a_task_process_with_the_reason(env: Env, scheduler, tmp_path: Path):
+    record = tmp_path / "callbacks"
+    env.write_dag(
+        "callbacks.py",
+        f"""
+        import os
+        from datetime import datetime
+        from updraft import DAG
+        from updraft.operators import PythonOperator
+
+        def note(context):
+            with open({str(record)!r}, "a") as handle:
+                handle.write(f"{{context['reason']}} {{context['run_id']}} {{os.getpid()}}\\n")
+
+        def boom():
+            raise ValueError("boom")
+
+        with DAG("callbacks", start_date=datetime(2024, 1, 1), schedule=None,
+                 on_success_callback=note, on_failure_callback=note, params={{"fail": False}}):
+            PythonOperator(task_id="maybe", python_callable=lambda params: boom() if params["fail"] else None)
+    """,
+    )
+    env.store()
+    env.unpause("callbacks")
+    process = scheduler()
+    ok = env.trigger("callbacks", logical_date=datetime(2024, 5, 1, tzinfo=timezone.utc))
+    bad = env.trigger("callbacks", {"fail": True}, logical_date=datetime(2024, 5, 2, tzinfo=timezone.utc))
+    assert env.wait_run("callbacks", ok) == "success"
+    assert env.wait_run("callbacks", bad) == "failed"
+    lines = wait_for(
+        lambda: record.exists() and len(record.read_text().splitlines()) == 2 and record.read_text(), 30
+    )
+    reasons = sorted(line.split()[:2] for line in lines.splitlines())
+    assert reasons == [["success", ok], ["task_failure", bad]]
+    assert str(process.proc.pid) not in {line.split()[2] for line in lines.splitlines()}
+    process.stop()

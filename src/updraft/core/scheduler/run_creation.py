@@ -7,6 +7,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, func, select, update
 
+from updraft.core.dag_admin import time_restriction
 from updraft.core.dag_runs import DagRunExists, create_dag_run
 from updraft.core.db.models import DagModel, DagRun
 from updraft.core.scheduler.dag_cache import DagCache
@@ -19,7 +20,8 @@ ACTIVE_RUN_STATES = (DagRunState.QUEUED.value, DagRunState.RUNNING.value)
 
 
 def _restriction(dag: SerializedDag) -> TimeRestriction:
-    return TimeRestriction(earliest=dag.start_date, latest=dag.end_date, catchup=dag.catchup)
+    """The same rule `updraft dags next-execution` uses (DAG and task start/end dates)."""
+    return time_restriction(dag)
 
 
 def _next_values(info: DagRunInfo | None) -> dict[str, datetime | None]:

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "api-server": ("updraft.cli.api_server_cmd", "Serve the REST API and the web UI."),
     "config": ("updraft.cli.config_cmd", "Show configuration."),
     "dag-processor": ("updraft.cli.dag_processor_cmd", "Parse DAG files into the metadata DB."),
     "dags": ("updraft.cli.dags_cmd", "Test, list and inspect DAGs."),
@@ -17,7 +18,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "scheduler": ("updraft.cli.scheduler_cmd", "Run DAGs on their schedules."),
     "standalone": ("updraft.cli.standalone_cmd", "Run the DAG processor and scheduler together."),
     "tasks": ("updraft.cli.tasks_cmd", "Test, list and inspect tasks."),
+    "users": ("updraft.cli.users_cmd", "Manage users of the web UI and REST API."),
     "version": ("updraft.cli.version_cmd", "Show the version."),
+    "webserver": ("updraft.cli.api_server_cmd", "Serve the REST API and the web UI (api-server)."),
 }
 
 

@@ -62,7 +62,47 @@ def command(num_passes: int | None, skip_dag_processor: bool, dags_folder: str |
 def standalone(dags_folder: str | None) -> None:
     """Migrate the DB, then run the DAG processor and the scheduler together (Ctrl-C stops)."""
     _setup_logging()
-    from updraft.core.config import updraft_home
+    import os
 
-    click.echo(f"updraft standalone: home {updraft_home()}; press Ctrl-C to stop", err=True)
-    run_scheduler(None, True, dags_folder)
+    from updraft.cli.api_server_cmd import start_api_server_process
+    from updraft.core.config import conf, updraft_home
+    from updraft.core.db.engine import dispose_engines, get_engine
+    from updraft.core.db.migrate import ensure_schema
+    from updraft.core.passwords import generate_password
+    from updraft.core.users import count_users, create_user
+
+    home = updraft_home()
+    engine = get_engine()
+    ensure_schema(engine)
+    with engine.begin() as conn:
+        password = None
+        if count_users(conn) == 0:
+            password = generate_password()
+            create_user(
+                conn,
+                username="admin",
+                first_name="Admin",
+                last_name="User",
+                email="admin@localhost",
+                roles=["Admin"],
+                password=password,
+            )
+    if password is not None:
+        path = home / "standalone_admin_password.txt"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(password + "\n")
+        os.chmod(path, 0o600)
+        click.echo(f"Login with username: admin  password: {password} (also in {path})", err=True)
+    dispose_engines()
+    host, port = conf.get("api", "host"), conf.getint("api", "port")
+    server = start_api_server_process(host, port)
+    click.echo(f"updraft standalone: home {home}; UI at http://{host}:{port}; press Ctrl-C to stop", err=True)
+    try:
+        run_scheduler(None, True, dags_folder)
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except Exception:  # noqa: BLE001 - it is going away either way
+            server.kill()

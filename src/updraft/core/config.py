@@ -126,7 +126,26 @@ DEFAULTS: tuple[ConfigOption, ...] = (
     _opt("dag_processor", "min_file_process_interval", "30", "Seconds between two parses of one file."),
     _opt("dag_processor", "parsing_processes", "2", "DAG files parsed at once, each in its own process."),
     _opt("dag_processor", "refresh_interval", "5", "Seconds between two listings of the DAG folder."),
+    _opt(
+        "scheduler",
+        "scheduler_health_check_threshold",
+        "30",
+        "Seconds since the newest scheduler heartbeat after which /health calls the scheduler unhealthy.",
+    ),
     _opt("webserver", "base_url", "http://localhost:8080", "URL the web UI is reached at."),
+    _opt("api", "host", "127.0.0.1", "Address the API server (and `updraft standalone`) listens on."),
+    _opt("api", "port", "8080", "Port the API server (and `updraft standalone`) listens on."),
+    _opt("api", "workers", "1", "Worker processes of `updraft api-server`."),
+    _opt("api", "access_token_expiration", "86400", "Seconds a token from POST /auth/token stays valid."),
+    _opt(
+        "api",
+        "secret_key",
+        "",
+        "Key that signs API tokens and session cookies; empty: generated into $UPDRAFT_HOME/api_secret_key.",
+        sensitive=True,
+    ),
+    _opt("api", "login_rate_limit", "5", "Failed logins per username or client address before a 429."),
+    _opt("api", "login_rate_window", "60", "Seconds over which failed logins are counted."),
 )
 
 _DEFAULTS_BY_KEY: dict[tuple[str, str], ConfigOption] = {(o.section, o.key): o for o in DEFAULTS}

@@ -42,6 +42,9 @@ __all__ = [
     "TaskReschedule",
     "Pool",
     "Job",
+    "Log",
+    "User",
+    "UserRole",
     "Variable",
     "XCom",
 ]
@@ -367,4 +370,56 @@ class TaskReschedule(Base):
     __table_args__ = (
         Index("ix_task_reschedule_ti", "dag_id", "run_id", "task_id", "map_index", "try_number"),
         _dag_run_fk("task_reschedule"),
+    )
+
+
+class User(Base):
+    """A person who may log in to the web UI and the REST API; roles are in ``ab_user_role``."""
+
+    __tablename__ = "ab_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(256), unique=True)
+    first_name: Mapped[str] = mapped_column(String(256))
+    last_name: Mapped[str] = mapped_column(String(256))
+    email: Mapped[str] = mapped_column(String(256), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_login: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    failed_login_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class UserRole(Base):
+    """One role (``Admin``, ``Op``, ``User``, ``Viewer``) granted to one user."""
+
+    __tablename__ = "ab_user_role"
+
+    user_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class Log(Base):
+    """One audit-log event: who did what, when, from where, to which DAG/run/task."""
+
+    __tablename__ = "log"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    dttm: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    event: Mapped[str] = mapped_column(String(60))
+    owner: Mapped[str | None] = mapped_column(String(500))
+    dag_id: Mapped[str | None] = mapped_column(String(250))
+    run_id: Mapped[str | None] = mapped_column(String(250))
+    task_id: Mapped[str | None] = mapped_column(String(250))
+    map_index: Mapped[int | None] = mapped_column(Integer)
+    extra: Mapped[str | None] = mapped_column(Text)
+    client_ip: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_log_dttm", "dttm"),
+        Index("ix_log_dag_id_dttm", "dag_id", "dttm"),
+        Index("ix_log_event_dttm", "event", "dttm"),
+        Index("ix_log_owner_dttm", "owner", "dttm"),
     )

@@ -1,0 +1,125 @@
+"""The FastAPI application: login routes, the REST API under ``/api/v2``, health and version.
+
+:func:`create_app` mounts ``updraft.api.security.auth.router`` (``/auth/...``), every router of
+``updraft.api.routes.ROUTERS`` under ``/api/v2``, ``GET /health`` (no login) and ``GET
+/api/v2/version`` (login). Every 4xx/5xx answer is JSON ``{"detail", "status", "title"}`` (the HTML
+login form excepted).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine, text
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+import updraft
+from updraft.api.routes import ROUTERS
+from updraft.api.security.auth import router as auth_router
+from updraft.api.security.dependencies import CurrentUser, engine_of, get_current_user
+from updraft.api.security.ratelimit import LoginRateLimiter
+from updraft.api.security.session import apply_pending_session
+from updraft.core.config import conf
+from updraft.core.db.types import utcnow
+from updraft.core.scheduler.loop import heartbeat_age
+
+__all__ = ["API_PREFIX", "create_app"]
+
+API_PREFIX = "/api/v2"
+log = logging.getLogger(__name__)
+
+
+def _error(status_code: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
+    try:
+        title = HTTPStatus(status_code).phrase
+    except ValueError:
+        title = "Error"
+    return JSONResponse(
+        {"detail": detail, "status": status_code, "title": title}, status_code=status_code, headers=headers
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    return _error(exc.status_code, exc.detail, getattr(exc, "headers", None))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    return _error(422, jsonable_encoder(exc.errors()))
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> Response:
+    log.exception("unexpected error on %s %s", request.method, request.url.path)
+    return _error(500, "internal server error; see the API server's log")
+
+
+def _health(engine: Engine) -> dict[str, Any]:
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        db_status = "healthy"
+    except Exception:  # noqa: BLE001 - any failure means unhealthy
+        db_status = "unhealthy"
+    scheduler: dict[str, Any] = {"status": "unhealthy", "latest_scheduler_heartbeat": None}
+    if db_status == "healthy":
+        try:
+            age = heartbeat_age(engine)
+        except Exception:  # noqa: BLE001 - e.g. the schema is not migrated yet
+            age = None
+        if age is not None:
+            threshold = conf.getint("scheduler", "scheduler_health_check_threshold", fallback=30)
+            scheduler = {
+                "status": "healthy" if age <= timedelta(seconds=threshold) else "unhealthy",
+                "latest_scheduler_heartbeat": (utcnow() - age).isoformat(),
+            }
+    return {"metadatabase": {"status": db_status}, "scheduler": scheduler}
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    """The app; ``engine`` defaults to the configured metadata DB (its schema must be current)."""
+    app = FastAPI(
+        title="Updraft REST API",
+        version=updraft.__version__,
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.login_limiter = LoginRateLimiter(
+        conf.getint("api", "login_rate_limit"), float(conf.getint("api", "login_rate_window"))
+    )
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+
+    @app.middleware("http")
+    async def _session_cookie(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        apply_pending_session(request, response)
+        return response
+
+    app.include_router(auth_router)
+    for router in ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/health", tags=["monitor"])
+    def health(request: Request) -> dict[str, Any]:
+        """Whether the metadata DB answers and a scheduler heartbeated recently (no login needed)."""
+        return _health(engine_of(request))
+
+    @app.get(f"{API_PREFIX}/version", tags=["monitor"])
+    def version(user: CurrentUser = Depends(get_current_user)) -> dict[str, Any]:
+        return {"version": updraft.__version__, "git_version": None}
+
+    return app

@@ -1,0 +1,87 @@
+"""Shared pieces of the REST API routes: the DB connection dependency, paging, sorting, errors.
+
+``get_conn`` yields a SQLAlchemy ``Connection`` in a transaction that commits when the route
+returns and rolls back when it raises. A write route that must wake the scheduler commits first
+(``conn.commit()``) and then calls ``notify_scheduler()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Query, status
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import Connection, Select, func, select
+
+from updraft.core.db.engine import get_engine
+
+__all__ = [
+    "Body",
+    "Conn",
+    "Limit",
+    "Offset",
+    "apply_order",
+    "bad_request",
+    "conflict",
+    "count_of",
+    "get_conn",
+    "not_found",
+]
+
+
+def get_conn() -> Iterator[Connection]:
+    """A connection in a transaction: committed after the route, rolled back if it raises."""
+    with get_engine().connect() as conn:
+        try:
+            yield conn
+        except BaseException:
+            conn.rollback()
+            raise
+        else:
+            conn.commit()
+
+
+Conn = Annotated[Connection, Depends(get_conn)]
+Limit = Annotated[int, Query(ge=0, le=1000, description="How many entries to return at most.")]
+Offset = Annotated[int, Query(ge=0, description="How many entries to skip.")]
+
+
+class Body(BaseModel):
+    """Base of every request body: unknown fields are refused with a 422 naming them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def not_found(what: str) -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} was not found")
+
+
+def bad_request(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_400_BAD_REQUEST, detail)
+
+
+def conflict(detail: str) -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, detail)
+
+
+def count_of(conn: Connection, query: Select[Any]) -> int:
+    """How many rows ``query`` (without limit/offset/order) returns."""
+    return int(conn.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+
+
+def apply_order(
+    query: Select[Any], order_by: Sequence[str] | None, columns: Mapping[str, Any], default: Sequence[str]
+) -> Select[Any]:
+    """Sort by Airflow's ``order_by`` values (``field`` or ``-field``, several allowed); 400 on an
+    unknown field. The first of ``default`` is appended as a tie-breaker, for stable pages."""
+    keys = [key for value in (order_by or default) for key in value.split(",") if key.strip()]
+    terms = []
+    for key in [*keys, default[0]]:
+        name = key.strip().lstrip("-")
+        if name not in columns:
+            allowed = ", ".join(sorted(columns))
+            raise bad_request(f"order_by: cannot sort by {name!r}; allowed fields are: {allowed}")
+        column = columns[name]
+        terms.append(column.desc() if key.strip().startswith("-") else column.asc())
+    return query.order_by(*terms)

@@ -1,0 +1,106 @@
+"""``/pools``, ``/variables`` and ``/connections``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from updraft.core.db.engine import get_engine
+from updraft.core.db.models import Log
+
+
+def test_pools_crud(client: TestClient) -> None:
+    listed = client.get("/api/v2/pools").json()
+    assert [p["name"] for p in listed["pools"]] == ["default_pool"]
+    for key in ("slots", "occupied_slots", "running_slots", "queued_slots", "open_slots", "include_deferred"):
+        assert key in listed["pools"][0]
+    created = client.post("/api/v2/pools", json={"name": "small", "slots": 2, "description": "two"})
+    assert created.status_code == 201 and created.json()["open_slots"] == 2
+    duplicate = client.post("/api/v2/pools", json={"name": "small", "slots": 3})
+    assert duplicate.status_code == 409 and "small" in duplicate.json()["detail"]
+    assert client.post("/api/v2/pools", json={"name": "x", "slots": -5}).status_code == 422
+    assert client.post("/api/v2/pools", json={"name": "x", "slots": 1, "size": 3}).status_code == 422
+    patched = client.patch("/api/v2/pools/small", params={"update_mask": "slots"}, json={"slots": -1})
+    assert patched.json()["slots"] == -1 and patched.json()["description"] == "two"
+    assert patched.json()["open_slots"] == -1
+    assert client.get("/api/v2/pools", params={"pool_name_pattern": "sma"}).json()["total_entries"] == 1
+    page = client.get("/api/v2/pools", params={"limit": 1}).json()
+    assert page["total_entries"] == 2 and len(page["pools"]) == 1
+    protected = client.delete("/api/v2/pools/default_pool")
+    assert protected.status_code == 400 and "default_pool" in protected.json()["detail"]
+    assert client.delete("/api/v2/pools/small").status_code == 204
+    assert client.get("/api/v2/pools/small").status_code == 404
+    assert client.delete("/api/v2/pools/small").status_code == 404
+
+
+def test_variables_crud(client: TestClient) -> None:
+    created = client.post("/api/v2/variables", json={"key": "greeting", "value": "hi", "description": "d"})
+    assert created.status_code == 201
+    assert created.json() == {"key": "greeting", "value": "hi", "description": "d", "is_encrypted": False}
+    assert client.post("/api/v2/variables", json={"key": "greeting", "value": "x"}).status_code == 409
+    client.post("/api/v2/variables", json={"key": "db_password", "value": "hunter2"})
+    assert client.get("/api/v2/variables/db_password").json()["value"] == "***"
+    listed = client.get("/api/v2/variables").json()
+    assert listed["total_entries"] == 2 and "hunter2" not in str(listed)
+    patched = client.patch("/api/v2/variables/greeting", json={"key": "greeting", "value": "hello"})
+    assert patched.json()["value"] == "hello" and patched.json()["description"] == "d"
+    assert client.patch("/api/v2/variables/nope", json={"key": "nope", "value": "x"}).status_code == 404
+    assert client.delete("/api/v2/variables/greeting").status_code == 204
+    missing = client.get("/api/v2/variables/greeting")
+    assert missing.status_code == 404 and "greeting" in missing.json()["detail"]
+
+
+def test_connections_never_return_passwords(client: TestClient) -> None:
+    body = {
+        "connection_id": "my_db",
+        "conn_type": "postgres",
+        "host": "db.example",
+        "login": "me",
+        "schema": "public",
+        "port": 5432,
+        "password": "s3cr3t-pw",
+        "extra": '{"sslmode": "require", "api_key": "k3y-value"}',
+    }
+    created = client.post("/api/v2/connections", json=body)
+    assert created.status_code == 201, created.text
+    shown = created.json()
+    assert shown["connection_id"] == "my_db" and shown["schema"] == "public" and shown["password"] is None
+    assert client.post("/api/v2/connections", json=body).status_code == 409
+    for response in (
+        created,
+        client.get("/api/v2/connections"),
+        client.get("/api/v2/connections/my_db"),
+        client.patch(
+            "/api/v2/connections/my_db",
+            json={"connection_id": "my_db", "conn_type": "postgres", "port": 6543},
+        ),
+    ):
+        assert "s3cr3t-pw" not in response.text and "k3y-value" not in response.text
+    assert client.get("/api/v2/connections/my_db").json()["port"] == 6543
+    assert client.get("/api/v2/connections").json()["total_entries"] == 1
+    bad = client.post("/api/v2/connections", json={"connection_id": "bad id", "conn_type": "http"})
+    assert bad.status_code == 422 and "connection_id" in bad.text
+    bad_extra = client.post(
+        "/api/v2/connections", json={"connection_id": "c2", "conn_type": "http", "extra": "{"}
+    )
+    assert bad_extra.status_code == 400 and "extra" in bad_extra.json()["detail"]
+    assert client.delete("/api/v2/connections/my_db").status_code == 204
+    assert client.get("/api/v2/connections/my_db").status_code == 404
+
+
+def test_viewer_cannot_manage_config(viewer: TestClient) -> None:
+    assert viewer.get("/api/v2/pools").status_code == 200
+    assert viewer.post("/api/v2/pools", json={"name": "p", "slots": 1}).status_code == 403
+    assert viewer.get("/api/v2/connections").status_code == 403
+    assert viewer.post("/api/v2/variables", json={"key": "k", "value": "v"}).status_code == 403
+
+
+def test_writes_are_audited(client: TestClient, dag_folder: Path) -> None:
+    client.post("/api/v2/pools", json={"name": "audited", "slots": 1})
+    client.post("/api/v2/dags/api_simple/dagRuns", json={"dag_run_id": "audited_run"})
+    with get_engine().connect() as conn:
+        events = conn.execute(select(Log.event, Log.owner, Log.dag_id, Log.run_id)).all()
+    assert ("post_pool", "admin", None, None) in events
+    assert ("trigger_dag_run", "admin", "api_simple", "audited_run") in events

@@ -163,7 +163,10 @@ def test_health_needs_no_login(api: Api) -> None:
     assert response.json() == {
         "metadatabase": {"status": "healthy"},
         "scheduler": {"status": "unhealthy", "latest_scheduler_heartbeat": None},
+        "triggerer": {"status": None, "latest_triggerer_heartbeat": None},
+        "dag_processor": {"status": None, "latest_dag_processor_heartbeat": None},
     }
+    assert api.client.get("/api/v2/monitor/health").json() == response.json()
 
 
 def test_openapi_and_docs(api: Api) -> None:

@@ -11,8 +11,8 @@ def test_list_dags_shape_filters_and_paging(client: TestClient) -> None:
     assert [d["dag_id"] for d in body["dags"]] == ["api_failing", "api_simple", "other_dag"]
     simple = body["dags"][1]
     assert simple["tags"] == [
-        {"name": "alpha", "dag_id": "api_simple"},
-        {"name": "beta", "dag_id": "api_simple"},
+        {"name": "alpha", "dag_id": "api_simple", "dag_display_name": "api_simple"},
+        {"name": "beta", "dag_id": "api_simple", "dag_display_name": "api_simple"},
     ]
     assert simple["timetable_summary"]
     for key in ("is_paused", "is_stale", "fileloc", "owners", "max_active_runs", "next_dagrun_run_after"):

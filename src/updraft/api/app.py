@@ -1,8 +1,8 @@
 """The FastAPI application: login routes, the REST API under ``/api/v2``, health and version.
 
 :func:`create_app` mounts ``updraft.api.security.auth.router`` (``/auth/...``), every router of
-``updraft.api.routes.ROUTERS`` under ``/api/v2``, ``GET /health`` (no login) and ``GET
-/api/v2/version`` (login). Every 4xx/5xx answer is JSON ``{"detail", "status", "title"}`` (the HTML
+``updraft.api.routes.ROUTERS`` under ``/api/v2``, ``GET /health`` and its Airflow 3 path ``GET
+/api/v2/monitor/health`` (no login) and ``GET /api/v2/version`` (login). Every 4xx/5xx answer is JSON ``{"detail", "status", "title"}`` (the HTML
 login form excepted).
 """
 
@@ -81,7 +81,14 @@ def _health(engine: Engine) -> dict[str, Any]:
                 "status": "healthy" if age <= timedelta(seconds=threshold) else "unhealthy",
                 "latest_scheduler_heartbeat": (utcnow() - age).isoformat(),
             }
-    return {"metadatabase": {"status": db_status}, "scheduler": scheduler}
+    # Airflow 3 also reports a triggerer and a DAG processor; Updraft keeps no heartbeat for either,
+    # so their status is unknown (None), as Airflow reports for a component that never started.
+    return {
+        "metadatabase": {"status": db_status},
+        "scheduler": scheduler,
+        "triggerer": {"status": None, "latest_triggerer_heartbeat": None},
+        "dag_processor": {"status": None, "latest_dag_processor_heartbeat": None},
+    }
 
 
 def create_app(engine: Engine | None = None) -> FastAPI:
@@ -113,6 +120,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
 
+    @app.get(f"{API_PREFIX}/monitor/health", tags=["monitor"])
     @app.get("/health", tags=["monitor"])
     def health(request: Request) -> dict[str, Any]:
         """Whether the metadata DB answers and a scheduler heartbeated recently (no login needed)."""

@@ -43,6 +43,7 @@ __all__ = [
     "remove_role",
     "reset_password",
     "set_active",
+    "update_profile",
     "validate_role",
 ]
 
@@ -294,6 +295,33 @@ def set_active(conn: Connection, username: str, active: bool) -> None:
     """Allow (True) or refuse (False) this user's logins."""
     user = _require(conn, username)
     conn.execute(update(_USER).where(_USER.c.id == user.id).values(active=active))
+
+
+def update_profile(
+    conn: Connection,
+    username: str,
+    *,
+    first_name: str | None = None,
+    last_name: str | None = None,
+    email: str | None = None,
+) -> UserInfo:
+    """Change the names and/or email (None leaves one as it is); UserExists if the email is taken."""
+    user = _require(conn, username)
+    changes: dict[str, str] = {}
+    if first_name is not None:
+        changes["first_name"] = _validate_text(first_name, "first name")
+    if last_name is not None:
+        changes["last_name"] = _validate_text(last_name, "last name")
+    if email is not None:
+        email = changes["email"] = _validate_email(email)
+        taken = conn.execute(
+            select(_USER.c.username).where(func.lower(_USER.c.email) == email.lower(), _USER.c.id != user.id)
+        ).first()
+        if taken is not None:
+            raise UserExists(f"email {email!r} is already used by user {taken.username!r}")
+    if changes:
+        conn.execute(update(_USER).where(_USER.c.id == user.id).values(**changes))
+    return _require(conn, username)
 
 
 def authenticate(conn: Connection, username: str, password: str) -> UserInfo | None:

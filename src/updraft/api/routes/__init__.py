@@ -12,10 +12,12 @@ from updraft.api.routes import (
     connections,
     dag_runs,
     dags,
+    event_logs,
     import_errors,
     pools,
     task_instance_logs,
     task_instances,
+    users,
     variables,
     xcom,
 )
@@ -30,4 +32,6 @@ ROUTERS: list[APIRouter] = [
     pools.router,
     variables.router,
     connections.router,
+    event_logs.router,
+    users.router,
 ]

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel
-from sqlalchemy import Connection, Table, delete, select, update
+from sqlalchemy import Connection, Select, Table, delete, select, update
 
 from updraft.api.audit import record_event
 from updraft.api.routes.deps import (
@@ -32,7 +33,7 @@ from updraft.api.security.permissions import Permission
 from updraft.core import dag_admin
 from updraft.core.clear import clear_task_instances
 from updraft.core.dag_runs import DagNotStored, DagRunExists
-from updraft.core.db.models import DagModel, DagRun
+from updraft.core.db.models import DagModel, DagRun, SerializedDagModel
 from updraft.core.scheduler.wakeup import notify_scheduler
 from updraft.core.state_machine import InvalidStateTransition
 from updraft.sdk.exceptions import ParamValidationError
@@ -40,6 +41,7 @@ from updraft.sdk.exceptions import ParamValidationError
 router = APIRouter(tags=["DagRun"])
 _RUN: Table = DagRun.__table__  # type: ignore[assignment]
 _DAG: Table = DagModel.__table__  # type: ignore[assignment]
+_SD: Table = SerializedDagModel.__table__  # type: ignore[assignment]
 _ORDER = {
     "id": _RUN.c.id,
     "dag_id": _RUN.c.dag_id,
@@ -53,6 +55,19 @@ _ORDER = {
     "queued_at": _RUN.c.queued_at,
     "run_type": _RUN.c.run_type,
 }
+
+
+class DagVersionResponse(BaseModel):
+    """A stored serialized version of a DAG; ``id`` is the ``serialized_dag`` row's key as a UUID."""
+
+    id: UUID
+    version_number: int
+    dag_id: str
+    dag_display_name: str
+    bundle_name: str | None = None
+    bundle_version: str | None = None
+    bundle_url: str | None = None
+    created_at: datetime
 
 
 class DAGRunResponse(BaseModel):
@@ -73,6 +88,7 @@ class DAGRunResponse(BaseModel):
     conf: dict[str, Any] | None
     note: str | None
     dag_display_name: str
+    dag_versions: list[DagVersionResponse]
 
 
 class DAGRunCollectionResponse(BaseModel):
@@ -133,7 +149,29 @@ def run_response(row: Any) -> DAGRunResponse:
         conf=row.conf,
         note=row.note,
         dag_display_name=row.dag_id,
+        dag_versions=_versions(row),
     )
+
+
+def _versions(row: Any) -> list[DagVersionResponse]:
+    if row.serialized_dag_id is None:
+        return []
+    return [
+        DagVersionResponse(
+            id=UUID(int=row.serialized_dag_id),
+            version_number=row.dag_version_number,
+            dag_id=row.dag_id,
+            dag_display_name=row.dag_id,
+            created_at=row.dag_version_created_at,
+        )
+    ]
+
+
+def run_query() -> Select[Any]:
+    """Runs with the number and creation time of the DAG version they run."""
+    return select(
+        _RUN, _SD.c.version.label("dag_version_number"), _SD.c.created_at.label("dag_version_created_at")
+    ).outerjoin(_SD, _SD.c.id == _RUN.c.serialized_dag_id)
 
 
 def require_dag(conn: Connection, dag_id: str) -> None:
@@ -144,7 +182,7 @@ def require_dag(conn: Connection, dag_id: str) -> None:
 
 def run_row(conn: Connection, dag_id: str, run_id: str) -> Any:
     """The run's row; 404 naming the DAG and the run."""
-    row = conn.execute(select(_RUN).where(_RUN.c.dag_id == dag_id, _RUN.c.run_id == run_id)).first()
+    row = conn.execute(run_query().where(_RUN.c.dag_id == dag_id, _RUN.c.run_id == run_id)).first()
     if row is None:
         require_dag(conn, dag_id)
         raise not_found(f"DAG run {run_id!r} of DAG {dag_id!r}")
@@ -171,7 +209,7 @@ def get_dag_runs(
     order_by: Annotated[list[str] | None, Query()] = None,
 ) -> DAGRunCollectionResponse:
     """Runs of one DAG, or of every DAG with ``~``; newest id last unless ``order_by`` says so."""
-    query = select(_RUN)
+    query = run_query()
     if dag_id != "~":
         require_dag(conn, dag_id)
         query = query.where(_RUN.c.dag_id == dag_id)

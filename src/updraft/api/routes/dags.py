@@ -6,6 +6,7 @@ file is imported. Pausing goes through ``updraft.core.dag_admin.set_paused``.
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -36,6 +37,8 @@ from updraft.sdk.serialization import SerializedDag, SerializedTask
 router = APIRouter(tags=["DAG"])
 _DAG: Table = DagModel.__table__  # type: ignore[assignment]
 _TAG: Table = DagTag.__table__  # type: ignore[assignment]
+# Timetable summaries of DAGs without a periodic schedule (not backfillable).
+_UNSCHEDULED = {"None", "@once", "@continuous", "Asset", ""}
 _ORDER = {
     "dag_id": _DAG.c.dag_id,
     "dag_display_name": _DAG.c.dag_id,
@@ -48,6 +51,7 @@ _ORDER = {
 class DagTagResponse(BaseModel):
     name: str
     dag_id: str
+    dag_display_name: str
 
 
 class DAGResponse(BaseModel):
@@ -71,6 +75,12 @@ class DAGResponse(BaseModel):
     next_dagrun_data_interval_start: datetime | None
     next_dagrun_data_interval_end: datetime | None
     next_dagrun_run_after: datetime | None
+    file_token: str
+    has_task_concurrency_limits: bool
+    is_backfillable: bool
+    max_consecutive_failed_dag_runs: int
+    timetable_partitioned: bool
+    timetable_periodic: bool
 
 
 class DAGCollectionResponse(BaseModel):
@@ -106,6 +116,7 @@ class TaskResponse(BaseModel):
 
 
 class DAGDetailsResponse(DAGResponse):
+    concurrency: int  # Airflow's deprecated name of max_active_tasks
     catchup: bool
     start_date: datetime | None
     end_date: datetime | None
@@ -126,6 +137,7 @@ class DAGPatchBody(Body):
 class DAGSourceResponse(BaseModel):
     content: str | None
     dag_id: str
+    dag_display_name: str
     version_number: int | None = None
 
 
@@ -140,14 +152,40 @@ def _tags_of(conn: Connection, dag_ids: list[str]) -> dict[str, list[DagTagRespo
             select(_TAG.c.dag_id, _TAG.c.name).where(_TAG.c.dag_id.in_(dag_ids)).order_by(_TAG.c.name)
         )
         for row in rows:
-            tags[row.dag_id].append(DagTagResponse(name=row.name, dag_id=row.dag_id))
+            tags[row.dag_id].append(
+                DagTagResponse(name=row.name, dag_id=row.dag_id, dag_display_name=row.dag_id)
+            )
     return tags
 
 
-def _dag_fields(row: Any, tags: list[DagTagResponse], display_name: str | None = None) -> dict[str, Any]:
+def _file_token(fileloc: str | None) -> str:
+    """An opaque token naming the DAG file (Airflow signs the path; nothing here reads it back)."""
+    return base64.urlsafe_b64encode((fileloc or "").encode()).decode()
+
+
+def _dag_fields(row: Any, tags: list[DagTagResponse], dag: SerializedDag | None = None) -> dict[str, Any]:
+    """The DAGResponse fields of a ``dag`` row. Without the serialized ``dag`` (lists, to avoid a
+    query per DAG) the schedule kind is read from the stored summary and task limits are unknown."""
+    display_name = (dag.dag_display_name if dag is not None else None) or row.dag_id
+    if dag is not None:
+        periodic = dag.timetable.periodic and dag.timetable.can_be_scheduled
+        task_limits = any(
+            t.max_active_tis_per_dag is not None or t.max_active_tis_per_dagrun is not None for t in dag.tasks
+        )
+        max_failed = dag.max_consecutive_failed_dag_runs
+    else:
+        periodic = (row.timetable_summary or "None") not in _UNSCHEDULED
+        task_limits = False
+        max_failed = 0
     return {
         "dag_id": row.dag_id,
-        "dag_display_name": display_name or row.dag_id,
+        "dag_display_name": display_name,
+        "file_token": _file_token(row.fileloc),
+        "has_task_concurrency_limits": task_limits,
+        "is_backfillable": periodic,
+        "max_consecutive_failed_dag_runs": max_failed,
+        "timetable_partitioned": False,
+        "timetable_periodic": periodic,
         "is_paused": bool(row.is_paused),
         "is_active": bool(row.is_active),
         "is_stale": not row.is_active,
@@ -155,11 +193,11 @@ def _dag_fields(row: Any, tags: list[DagTagResponse], display_name: str | None =
         "fileloc": row.fileloc,
         "relative_fileloc": row.relative_fileloc,
         "owners": [o.strip() for o in (row.owners or "").split(",") if o.strip()],
-        "tags": tags,
+        "tags": [tag.model_copy(update={"dag_display_name": display_name}) for tag in tags],
         "description": row.description,
         "timetable_summary": row.timetable_summary,
         "timetable_description": row.timetable_description,
-        "max_active_tasks": row.max_active_tasks,
+        "max_active_tasks": row.max_active_tasks if row.max_active_tasks is not None else 16,
         "max_active_runs": row.max_active_runs,
         "has_import_errors": bool(row.has_import_errors),
         "next_dagrun_logical_date": row.next_dagrun,
@@ -186,8 +224,7 @@ def _serialized(conn: Connection, dag_id: str) -> SerializedDag | None:
 def _one_dag(conn: Connection, dag_id: str) -> DAGResponse:
     row = _dag_row(conn, dag_id)
     dag = _serialized(conn, dag_id)
-    name = dag.dag_display_name if dag is not None else None
-    return DAGResponse(**_dag_fields(row, _tags_of(conn, [dag_id])[dag_id], name))
+    return DAGResponse(**_dag_fields(row, _tags_of(conn, [dag_id])[dag_id], dag))
 
 
 def _seconds(value: Any) -> float | None:
@@ -282,9 +319,10 @@ def get_dag_details(
     dag = _serialized(conn, dag_id)
     if dag is None:
         raise not_found(f"serialized DAG {dag_id!r}")
-    base = _dag_fields(row, _tags_of(conn, [dag_id])[dag_id], dag.dag_display_name)
+    base = _dag_fields(row, _tags_of(conn, [dag_id])[dag_id], dag)
     return DAGDetailsResponse(
         **base,
+        concurrency=base["max_active_tasks"],
         catchup=dag.catchup,
         start_date=dag.start_date,
         end_date=dag.end_date,
@@ -292,7 +330,6 @@ def get_dag_details(
         params=dag.params.dump(),
         timezone=str(dag.timezone),
         dag_run_timeout=_seconds(dag.dagrun_timeout),
-        max_consecutive_failed_dag_runs=dag.max_consecutive_failed_dag_runs,
         render_template_as_native_obj=dag.render_template_as_native_obj,
         is_paused_upon_creation=dag.is_paused_upon_creation,
         tasks=[_task(task) for task in dag.tasks],
@@ -347,4 +384,6 @@ def get_dag_source(
     code = conn.scalar(select(DagCode.source_code).where(DagCode.fileloc == row.fileloc))
     if code is None:
         raise not_found(f"source code of DAG {dag_id!r}")
-    return DAGSourceResponse(content=code, dag_id=dag_id)
+    dag = _serialized(conn, dag_id)
+    name = (dag.dag_display_name if dag is not None else None) or dag_id
+    return DAGSourceResponse(content=code, dag_id=dag_id, dag_display_name=name)

@@ -47,6 +47,7 @@ class TaskInstanceHistoryResponse(BaseModel):
     try_number: int
     max_tries: int
     task_display_name: str
+    dag_display_name: str
     hostname: str | None
     unixname: str | None
     pool: str | None
@@ -93,6 +94,7 @@ def _tries(
             try_number=r.try_number,
             max_tries=ti.max_tries,
             task_display_name=r.task_id,
+            dag_display_name=r.dag_id,
             hostname=r.hostname,
             unixname=None,
             pool=r.pool,

@@ -43,6 +43,7 @@ from updraft.core.dag_runs import DagNotStored, latest_serialized
 from updraft.core.db.types import utcnow
 from updraft.core.scheduler.wakeup import notify_scheduler
 from updraft.core.state_machine import InvalidStateTransition, check_ti_transition
+from updraft.sdk.states import TaskInstanceState
 
 router = APIRouter(tags=["Task Instance"])
 _ORDER = {
@@ -78,6 +79,7 @@ class ClearTaskInstancesBody(Body):
     include_downstream: bool = False
     include_future: bool = False
     include_past: bool = False
+    prevent_running_task: bool = False  # refuse (400) rather than clear a running task instance
 
 
 class PatchTaskInstanceBody(Body):
@@ -317,20 +319,28 @@ def post_clear_task_instances(
     regex = None
     if body.task_ids is not None:
         regex = "^(" + "|".join(re.escape(t) for t in body.task_ids) + ")$" if body.task_ids else "^$"
+    options: dict[str, Any] = {
+        "task_regex": regex,
+        "start_date": start,
+        "end_date": end,
+        "run_id": run_id,
+        "upstream": body.include_upstream,
+        "downstream": body.include_downstream,
+        "only_failed": body.only_failed,
+        "only_running": body.only_running,
+    }
     try:
-        picked = clear_task_instances(
-            conn,
-            dag_id,
-            task_regex=regex,
-            start_date=start,
-            end_date=end,
-            run_id=run_id,
-            upstream=body.include_upstream,
-            downstream=body.include_downstream,
-            only_failed=body.only_failed,
-            only_running=body.only_running,
-            dry_run=body.dry_run,
-        )
+        if body.prevent_running_task and not body.dry_run:
+            running = [
+                f"{ti.task_id} of run {ti.run_id!r}"
+                for ti in clear_task_instances(conn, dag_id, dry_run=True, **options)
+                if ti.state == TaskInstanceState.RUNNING.value
+            ]
+            if running:
+                raise bad_request(
+                    f"prevent_running_task: DAG {dag_id!r} has running task instances: {', '.join(running)}"
+                )
+        picked = clear_task_instances(conn, dag_id, dry_run=body.dry_run, **options)
     except DagNotStored as exc:
         raise not_found(str(exc)) from None
     except ClearError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, Select, Table, and_, select
@@ -19,7 +20,7 @@ RUN: Table = DagRun.__table__  # type: ignore[assignment]
 
 
 class TaskInstanceResponse(BaseModel):
-    id: int
+    id: UUID
     task_id: str
     dag_id: str
     dag_run_id: str
@@ -69,7 +70,7 @@ def ti_query() -> Select[Any]:
 def ti_response(row: Any) -> TaskInstanceResponse:
     rendered = row.rendered_fields if isinstance(row.rendered_fields, dict) else {}
     return TaskInstanceResponse(
-        id=row.id,
+        id=UUID(int=row.id),  # Airflow 3's ids are UUIDs; ours is the row's integer key
         task_id=row.task_id,
         dag_id=row.dag_id,
         dag_run_id=row.run_id,

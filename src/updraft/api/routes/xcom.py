@@ -35,7 +35,9 @@ class XComResponse(BaseModel):
     task_id: str
     dag_id: str
     run_id: str
+    run_after: datetime | None
     dag_display_name: str
+    task_display_name: str
 
 
 class XComResponseNative(XComResponse):
@@ -48,7 +50,7 @@ class XComCollectionResponse(BaseModel):
 
 
 def _query() -> Any:
-    return select(_XCOM, _RUN.c.logical_date).join(
+    return select(_XCOM, _RUN.c.logical_date, _RUN.c.run_after).join(
         _RUN, and_(_RUN.c.dag_id == _XCOM.c.dag_id, _RUN.c.run_id == _XCOM.c.run_id)
     )
 
@@ -62,7 +64,9 @@ def _fields(row: Any) -> dict[str, Any]:
         "task_id": row.task_id,
         "dag_id": row.dag_id,
         "run_id": row.run_id,
+        "run_after": row.run_after,
         "dag_display_name": row.dag_id,
+        "task_display_name": row.task_id,
     }
 
 

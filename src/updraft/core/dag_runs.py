@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from updraft.core.db.models import DagRun, SerializedDagModel
 from updraft.core.runtime import run_store
+from updraft.sdk.dag import DAG
 from updraft.sdk.exceptions import UpdraftException
 from updraft.sdk.params import merge_conf_into_params
 from updraft.sdk.serialization import SerializedDag, deserialize_dag, priority_weights
@@ -46,8 +47,8 @@ def latest_serialized(conn: Connection, dag_id: str) -> tuple[int, SerializedDag
 
 def create_dag_run(
     conn: Connection,
-    dag: SerializedDag,
-    serialized_dag_id: int,
+    dag: SerializedDag | DAG,
+    serialized_dag_id: int | None,
     *,
     run_type: DagRunType,
     logical_date: datetime | None,
@@ -57,6 +58,7 @@ def create_dag_run(
     run_id: str | None = None,
     state: DagRunState = DagRunState.QUEUED,
     triggered_by: str = "scheduler",
+    priority: dict[str, int] | None = None,
 ) -> tuple[int, str]:
     """Insert a run and its task instances; returns (run row id, run_id).
 
@@ -101,7 +103,7 @@ def create_dag_run(
                     "serialized_dag_id": serialized_dag_id,
                 },
             ).scalar_one()
-            weights = priority_weights(dag)
+            weights = priority if priority is not None else priority_weights(dag)
             run_store.insert_tis(
                 conn,
                 dag.dag_id,

@@ -34,7 +34,6 @@ class LocalExecutor:
     def __init__(self, num_workers: int = 2) -> None:
         self.num_workers = max(1, num_workers)
         self.workers: list[_Worker] = []
-        self.pids: dict[tuple[str, str, str, int], int] = {}
 
     def start(self) -> None:
         self.workers = [_Worker() for _ in range(self.num_workers)]
@@ -65,12 +64,10 @@ class LocalExecutor:
             try:
                 while worker.conn.poll():
                     message = worker.conn.recv()
-                    if message[0] == "started":
-                        self.pids[Workload.from_dict(message[1]).key] = message[2]
-                    elif message[0] == "done":
+                    # "started" notices need nothing here: the task process records its own start.
+                    if message[0] == "done":
                         result: WorkloadResult = message[1]
                         worker.inflight.pop(result.workload.key, None)
-                        self.pids.pop(result.workload.key, None)
                         results.append(result)
             except (EOFError, OSError):
                 self._replace(worker)

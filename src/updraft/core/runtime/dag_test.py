@@ -11,6 +11,7 @@ from typing import Any, TextIO
 from sqlalchemy import Engine
 
 from updraft.core.config import conf
+from updraft.core.dag_runs import create_dag_run
 from updraft.core.dag_store import sync_dagbag
 from updraft.core.dagbag import EXAMPLE_DAGS_FOLDER, DagBag, load_dagbag
 from updraft.core.db.engine import get_engine
@@ -28,6 +29,7 @@ from updraft.sdk.exceptions import UpdraftException
 from updraft.sdk.params import merge_conf_into_params
 from updraft.sdk.serialization import priority_weights
 from updraft.sdk.states import DagRunState, DagRunType
+from updraft.sdk.timetables import DataInterval
 
 
 class DagNotFound(UpdraftException):
@@ -143,12 +145,22 @@ def test_dag(
     params = merge_conf_into_params(dag.params, run_conf)
     run = make_run_info(dag, parse_logical_date(logical_date, dag), run_conf)
     priority = priority_weights(dag)
-    rows = []
-    for task in dag.tasks:
-        rows.append(run_store.ti_row_for(task, priority.get(task.task_id, 1)))
     with engine.begin() as conn:
         run_store.delete_runs(conn, dag_id, run.run_id, run.logical_date)
-        run.id = run_store.create_run(conn, run, rows, serialized_ids.get(dag_id))
+        run.id, _ = create_dag_run(
+            conn,
+            dag,
+            serialized_ids.get(dag_id),
+            run_type=DagRunType.MANUAL,
+            logical_date=run.logical_date,
+            data_interval=DataInterval(run.data_interval_start, run.data_interval_end),  # type: ignore[arg-type]
+            run_after=run.run_after,
+            conf=run_conf,
+            run_id=run.run_id,
+            state=DagRunState.RUNNING,
+            triggered_by="test",
+            priority=priority,
+        )
     log_folder = Path(conf.get("logging", "base_log_folder")).expanduser()
     driver = LocalRunDriver(
         dag,

@@ -18,10 +18,9 @@ from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, or_, 
 from updraft.core.db.models import DagRun, TaskInstance, TaskInstanceHistory, TaskReschedule
 from updraft.core.db.types import utcnow
 from updraft.core.runtime.attempt import AttemptOutcome
-from updraft.core.runtime.task_instance import RunInfo
 from updraft.core.runtime.xcom_store import XComStore
 from updraft.sdk.abstractoperator import AbstractOperator
-from updraft.sdk.states import DagRunState, TaskInstanceState
+from updraft.sdk.states import TaskInstanceState
 
 TI_TABLE: Table = TaskInstance.__table__  # type: ignore[assignment]
 HOSTNAME = socket.gethostname()
@@ -71,31 +70,6 @@ def delete_runs(conn: Connection, dag_id: str, run_id: str, logical_date: dateti
     if logical_date is not None:
         condition = or_(condition, DagRun.logical_date == logical_date)
     return conn.execute(delete(DagRun).where(DagRun.dag_id == dag_id, condition)).rowcount
-
-
-def create_run(conn: Connection, run: RunInfo, rows: Iterable[TIRow], serialized_dag_id: int | None) -> int:
-    """Insert the run (state running) and all its task instances; returns the run's id."""
-    now = utcnow()
-    run_pk = conn.execute(
-        insert(DagRun).returning(DagRun.id),
-        {
-            "dag_id": run.dag_id,
-            "run_id": run.run_id,
-            "logical_date": run.logical_date,
-            "data_interval_start": run.data_interval_start,
-            "data_interval_end": run.data_interval_end,
-            "run_after": run.run_after,
-            "queued_at": now,
-            "start_date": now,
-            "run_type": run.run_type,
-            "state": DagRunState.RUNNING.value,
-            "conf": run.conf,
-            "triggered_by": "test",
-            "serialized_dag_id": serialized_dag_id,
-        },
-    ).scalar_one()
-    insert_tis(conn, run.dag_id, run.run_id, rows)
-    return int(run_pk)
 
 
 def insert_tis(

@@ -18,6 +18,7 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -27,6 +28,8 @@ from updraft.api.security.auth import router as auth_router
 from updraft.api.security.dependencies import CurrentUser, engine_of, get_current_user
 from updraft.api.security.ratelimit import LoginRateLimiter
 from updraft.api.security.session import apply_pending_session
+from updraft.api.ui import STATIC_DIR
+from updraft.api.ui.routes import UI_ROUTERS
 from updraft.core.config import conf
 from updraft.core.db.types import utcnow
 from updraft.core.scheduler.loop import heartbeat_age
@@ -119,6 +122,9 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(auth_router)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    for router in UI_ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     @app.get(f"{API_PREFIX}/monitor/health", tags=["monitor"])
     @app.get("/health", tags=["monitor"])

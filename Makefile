@@ -12,7 +12,12 @@ $(BIN)/.installed: pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# The browser tests drive Debian's chromium (not Playwright's own download); install it when missing.
 venv: $(BIN)/.installed
+	@test -x /usr/bin/chromium || { \
+	  SUDO=$$(test "$$(id -u)" = 0 || echo sudo); \
+	  $$SUDO apt-get update -qq && \
+	  $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 run: venv
 	UPDRAFT__CORE__LOAD_EXAMPLES=True UPDRAFT__CORE__DAGS_ARE_PAUSED_AT_CREATION=False $(BIN)/updraft standalone

@@ -40,10 +40,7 @@ def test_token_issue_and_use(api: Api, updraft_home: Path) -> None:
     assert response.status_code == 201
     assert response.json()["token_type"] == "bearer"
     headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
-    assert api.client.get("/api/v2/version", headers=headers).json() == {
-        "version": "0.1.0",
-        "git_version": None,
-    }
+    assert api.client.get("/api/v2/dags", headers=headers).json() == {"dags": [], "total_entries": 0}
     key = secret_key_path()
     assert key.parent == updraft_home and stat.S_IMODE(key.stat().st_mode) == 0o600
 
@@ -62,14 +59,22 @@ def test_bad_credentials_401_with_json_error(api: Api) -> None:
 
 def test_expired_and_tampered_tokens(api: Api) -> None:
     old = issue_token("viewer", ["Viewer"], now=datetime.now(timezone.utc) - timedelta(days=2))
-    response = api.client.get("/api/v2/version", headers={"Authorization": f"Bearer {old}"})
+    response = api.client.get("/api/v2/dags", headers={"Authorization": f"Bearer {old}"})
     assert response.status_code == 401 and "expired" in response.json()["detail"]
     token = api.token("viewer")
     header, payload, signature = token.split(".")
     claims = base64.urlsafe_b64decode(payload + "==").replace(b'"viewer"', b'"admin"')
     forged = ".".join([header, base64.urlsafe_b64encode(claims).rstrip(b"=").decode(), signature])
-    assert api.client.get("/api/v2/version", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
-    assert api.client.get("/api/v2/version", headers={"Authorization": "Bearer x.y.z"}).status_code == 401
+    assert api.client.get("/api/v2/dags", headers={"Authorization": f"Bearer {forged}"}).status_code == 401
+    assert api.client.get("/api/v2/dags", headers={"Authorization": "Bearer x.y.z"}).status_code == 401
+    assert api.client.get("/api/v2/dags", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_version_is_public_like_airflow_3(api: Api) -> None:
+    # Clients (apache-airflow-client among them) ask for the version before, or without, logging in.
+    expected = {"version": "0.1.0", "git_version": None}
+    assert api.client.get("/api/v2/version").json() == expected
+    assert api.client.get("/api/v2/version", headers={"Authorization": "Bearer x.y.z"}).json() == expected
 
 
 def test_basic_auth(api: Api) -> None:
@@ -80,7 +85,7 @@ def test_basic_auth(api: Api) -> None:
 
 def test_401_anonymous_vs_403_role(api: Api) -> None:
     assert api.client.get("/api/v2/test/pools").status_code == 401
-    assert api.client.get("/api/v2/version").status_code == 401
+    assert api.client.get("/api/v2/dags").status_code == 401
     response = api.client.post("/api/v2/test/pools", headers=api.bearer("user"))
     assert response.status_code == 403 and response.json()["title"] == "Forbidden"
     assert api.client.post("/api/v2/test/pools", headers=api.bearer("op")).json() == {"user": "op"}
@@ -107,14 +112,14 @@ def _login_form(api: Api) -> str:
 
 def test_cookie_login_csrf_and_logout(api: Api) -> None:
     csrf = _login_form(api)
-    form = {"username": "op", "password": PASSWORD, "next": "/api/v2/version"}
+    form = {"username": "op", "password": PASSWORD, "next": "/api/v2/dags"}
     assert api.client.post("/auth/login", data=form, follow_redirects=False).status_code == 403
     assert (
         api.client.post("/auth/login", data={**form, "csrf_token": "x"}, follow_redirects=False).status_code
         == 403
     )
     response = api.client.post("/auth/login", data={**form, "csrf_token": csrf}, follow_redirects=False)
-    assert response.status_code == 303 and response.headers["location"] == "/api/v2/version"
+    assert response.status_code == 303 and response.headers["location"] == "/api/v2/dags"
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" not in cookie
     assert api.client.get("/api/v2/test/pools").json() == {"user": "op"}

@@ -26,10 +26,12 @@ from updraft.core.users import create_user
 
 ROLES = {"admin": Role.ADMIN, "op": Role.OP, "user": Role.USER, "viewer": Role.VIEWER}
 #: Routes anyone may call (besides the app's own docs and OpenAPI routes); everything else needs a login.
-PUBLIC_PATHS = frozenset({"/health", "/api/v2/monitor/health"})
+PUBLIC_PATHS = frozenset({"/health", "/api/v2/monitor/health", "/api/v2/version"})
+#: Mounted static file folders (CSS, JS), served to anyone so the login page can use them.
+PUBLIC_MOUNTS = frozenset({"/static"})
 PUBLIC_PREFIXES = ("/auth/",)
 #: Routes any logged-in user may call, on purpose without a permission.
-LOGIN_ONLY = frozenset({("GET", "/api/v2/version")})
+LOGIN_ONLY: frozenset[tuple[str, str]] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def _url(path_format: str, dependant: Dependant) -> str:
 
 def _is_public(app: FastAPI, path: str) -> bool:
     docs = {app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
-    return path in PUBLIC_PATHS or path in docs or path.startswith(PUBLIC_PREFIXES)
+    return path in PUBLIC_PATHS | PUBLIC_MOUNTS or path in docs or path.startswith(PUBLIC_PREFIXES)
 
 
 def endpoints(app: FastAPI) -> list[Endpoint]:
@@ -155,4 +157,10 @@ def test_the_walk_reads_permissions_through_nested_dependencies(engine: Engine) 
     by_route = {(e.method, e.path): e.permissions for e in endpoints(create_app(engine))}
     assert by_route[("GET", "/api/v2/eventLogs")] == {Permission.AUDIT_LOG_READ}
     assert by_route[("DELETE", "/api/v2/users/{username}")] == {Permission.USERS_EDIT}
-    assert by_route[("GET", "/api/v2/version")] == frozenset()
+    assert ("GET", "/api/v2/version") not in by_route  # public, so not walked
+
+
+def test_public_routes_answer_anonymous_callers(engine: Engine) -> None:
+    with TestClient(create_app(engine), raise_server_exceptions=False) as client:
+        for path in sorted(PUBLIC_PATHS):
+            assert client.get(path).status_code == 200, path

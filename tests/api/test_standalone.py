@@ -36,20 +36,22 @@ def test_standalone_creates_admin_and_serves_api(db_url: str, updraft_home: Path
     try:
         password_file = updraft_home / "standalone_admin_password.txt"
         deadline = time.monotonic() + 30
-        version = None
-        while time.monotonic() < deadline and version is None:
+        dags = None
+        while time.monotonic() < deadline and dags is None:
             time.sleep(0.3)
             if not password_file.exists():
                 continue
             try:
                 response = httpx.get(
-                    f"http://127.0.0.1:{port}/api/v2/version",
+                    f"http://127.0.0.1:{port}/api/v2/dags",
                     auth=("admin", password_file.read_text().strip()),
                     timeout=2,
                 )
             except httpx.HTTPError:
                 continue
-            version = response.json()
+            dags = response.json()
+        assert dags == {"dags": [], "total_entries": 0}
+        version = httpx.get(f"http://127.0.0.1:{port}/api/v2/version", timeout=2).json()
         assert version == {"version": "0.1.0", "git_version": None}
         assert stat.S_IMODE(password_file.stat().st_mode) == 0o600
     finally:

@@ -2,8 +2,8 @@
 
 :func:`create_app` mounts ``updraft.api.security.auth.router`` (``/auth/...``), every router of
 ``updraft.api.routes.ROUTERS`` under ``/api/v2``, ``GET /health`` and its Airflow 3 path ``GET
-/api/v2/monitor/health`` (no login) and ``GET /api/v2/version`` (login). Every 4xx/5xx answer is JSON ``{"detail", "status", "title"}`` (the HTML
-login form excepted).
+/api/v2/monitor/health`` and ``GET /api/v2/version`` (both without login, as in Airflow 3). Every
+4xx/5xx answer is JSON ``{"detail", "status", "title"}`` (the HTML login form excepted).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from datetime import timedelta
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import Depends, FastAPI, Request, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 import updraft
 from updraft.api.routes import ROUTERS
 from updraft.api.security.auth import router as auth_router
-from updraft.api.security.dependencies import CurrentUser, engine_of, get_current_user
+from updraft.api.security.dependencies import engine_of
 from updraft.api.security.ratelimit import LoginRateLimiter
 from updraft.api.security.session import apply_pending_session
 from updraft.api.ui import STATIC_DIR
@@ -133,7 +133,8 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         return _health(engine_of(request))
 
     @app.get(f"{API_PREFIX}/version", tags=["monitor"])
-    def version(user: CurrentUser = Depends(get_current_user)) -> dict[str, Any]:
+    def version() -> dict[str, Any]:
+        """The server's version; public, as in Airflow 3, so clients can check it before logging in."""
         return {"version": updraft.__version__, "git_version": None}
 
     return app

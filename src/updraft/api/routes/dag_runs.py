@@ -27,13 +27,13 @@ from updraft.api.routes.deps import (
     count_of,
     not_found,
 )
-from updraft.api.routes.run_marking import mark_run
 from updraft.api.security.dependencies import CurrentUser, require
 from updraft.api.security.permissions import Permission
 from updraft.core import dag_admin
 from updraft.core.clear import clear_task_instances
 from updraft.core.dag_runs import DagNotStored, DagRunExists
 from updraft.core.db.models import DagModel, DagRun, SerializedDagModel
+from updraft.core.mark_run import mark_run
 from updraft.core.scheduler.wakeup import notify_scheduler
 from updraft.core.state_machine import InvalidStateTransition
 from updraft.sdk.exceptions import ParamValidationError

@@ -5,10 +5,8 @@
 - ``queued``: only the run changes, so the scheduler looks at it again.
 
 Each change is checked by ``updraft.core.state_machine`` (task instances with ``manual=True``);
-a refused one raises InvalidStateTransition and nothing changes (the caller rolls back).
-
-TODO(lead): this is run logic, not HTTP; move it to ``updraft.core`` (e.g. ``core/mark_run.py``)
-so the CLI and UI can share it.
+a refused one raises InvalidStateTransition and nothing changes (the caller rolls back). The REST
+API calls it; the CLI and the UI can share it.
 """
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -28,8 +27,8 @@ from updraft.api.security.auth import router as auth_router
 from updraft.api.security.dependencies import engine_of
 from updraft.api.security.ratelimit import LoginRateLimiter
 from updraft.api.security.session import apply_pending_session
-from updraft.api.ui import STATIC_DIR
-from updraft.api.ui.routes import UI_ROUTERS
+from updraft.api.ui.render import error_page, wants_html
+from updraft.api.ui.routes import install_ui
 from updraft.core.config import conf
 from updraft.core.db.types import utcnow
 from updraft.core.scheduler.loop import heartbeat_age
@@ -52,6 +51,8 @@ def _error(status_code: int, detail: Any, headers: dict[str, str] | None = None)
 
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if wants_html(request) and exc.status_code in (403, 404):
+        return error_page(request, exc.status_code, exc.detail)
     return _error(exc.status_code, exc.detail, getattr(exc, "headers", None))
 
 
@@ -122,9 +123,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.include_router(auth_router)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
-    for router in UI_ROUTERS:
-        app.include_router(router)
-    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    install_ui(app)
 
     @app.get(f"{API_PREFIX}/monitor/health", tags=["monitor"])
     @app.get("/health", tags=["monitor"])

@@ -66,6 +66,11 @@ def _url(path_format: str, dependant: Dependant) -> str:
     return path_format.format(**values)
 
 
+def _is_page(path: str) -> bool:
+    """A UI page (HTML): an anonymous visitor is sent to the login form instead of a 401."""
+    return not path.startswith(("/api/", "/ui/", "/auth/"))
+
+
 def _is_public(app: FastAPI, path: str) -> bool:
     docs = {app.openapi_url, app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url}
     return path in PUBLIC_PATHS | PUBLIC_MOUNTS or path in docs or path.startswith(PUBLIC_PREFIXES)
@@ -122,13 +127,18 @@ def test_every_route_enforces_its_permission(
     callers: list[tuple[str, Role | None]] = [("anonymous", None), *[(u, ROLES[u]) for u in reversed(ROLES)]]
     for endpoint in found:
         for username, role in callers:
+            client.cookies.clear()  # only the caller's own credentials count
             answer = client.request(
                 endpoint.method,
                 endpoint.url,
                 headers=headers.get(username, {}),
                 json={} if endpoint.method in {"POST", "PUT", "PATCH"} else None,
+                follow_redirects=False,
             )
-            if role is None:
+            if role is None and _is_page(endpoint.path):
+                expected = "303 to the login form"
+                ok = answer.status_code == 303 and answer.headers["location"].startswith("/auth/login?next=")
+            elif role is None:
                 expected = "401"
                 ok = answer.status_code == 401
             elif endpoint.permissions <= ROLE_PERMISSIONS[role]:

@@ -8,6 +8,7 @@ Pygments. Nothing here imports or runs the DAG's file.
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime, timedelta
 from functools import cache
 from typing import Annotated, Any
@@ -26,7 +27,6 @@ from updraft.api.audit import record_event
 from updraft.api.routes.deps import Conn
 from updraft.api.security.dependencies import CurrentUser
 from updraft.api.security.permissions import Permission
-from updraft.api.security.session import csrf_matches
 from updraft.api.ui.render import page, require_page
 from updraft.api.ui.trigger_form import CONF_FIELD, conf_from_form, form_fields
 from updraft.core import dag_admin
@@ -54,7 +54,7 @@ def _markdown() -> MarkdownIt:
 
 def render_markdown(text: str | None) -> str:
     """Markdown to HTML with raw HTML escaped (a DAG's doc cannot inject script)."""
-    return _markdown().render(text) if text else ""
+    return _markdown().render(inspect.cleandoc(text)) if text else ""
 
 
 @cache
@@ -212,8 +212,7 @@ def _trigger(request: Request, dag_id: str, user: CurrentUser, form: dict[str, s
 
 @router.post("/dags/{dag_id}/trigger")
 async def trigger_submit(request: Request, dag_id: str, user: Triggerer) -> Response:
-    """Create a manual run from the form (CSRF-checked); errors come back next to their fields."""
+    """Create a manual run from the form; errors come back next to their fields. (A session's
+    CSRF token is checked by the login dependency, as for every unsafe request.)"""
     form = dict(parse_qsl((await request.body()).decode("utf-8", "replace"), keep_blank_values=True))
-    if not csrf_matches(request, form.get("csrf_token")):
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "missing or invalid CSRF token; reload the page")
     return await run_in_threadpool(_trigger, request, dag_id, user, form)

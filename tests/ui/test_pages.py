@@ -233,3 +233,19 @@ def test_mark_preview_lists_what_marking_would_change(ui: Ui) -> None:
         ("work.right", -1),
     ]
     assert client.get(url, params={"state": "running"}).status_code == 422
+
+
+def test_grid_data_shows_a_change_made_after_it_was_served(ui: Ui) -> None:
+    ui.run("ui_demo")
+    client = ui.login("user")
+    first = client.get("/ui/grid/ui_demo")
+    assert {r["id"]: r["states"] for r in first.json()["rows"]}["end"] == ["success"]
+    marked = client.patch(
+        f"/api/v2/dags/ui_demo/dagRuns/{RUN_ID}/taskInstances/end",
+        json={"new_state": "failed"},
+        headers={"X-CSRF-Token": ui.csrf(client)},
+    )
+    assert marked.status_code == 200, marked.text
+    second = client.get("/ui/grid/ui_demo", headers={"If-None-Match": first.headers["etag"]})
+    assert second.status_code == 200 and second.headers["etag"] != first.headers["etag"]
+    assert {r["id"]: r["states"] for r in second.json()["rows"]}["end"] == ["failed"]

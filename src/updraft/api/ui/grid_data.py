@@ -1,21 +1,23 @@
-"""``GET /ui/grid/{dag_id}``: the Grid tab's data, in three queries whatever the DAG's size.
+"""``GET /ui/grid/{dag_id}``: the Grid tab's data, in at most five queries whatever the DAG's size.
 
 Runs are columns (oldest first), task rows follow the TaskGroup tree in dependency order, and
 each row carries one state per run: a task's own, a mapped task's summary over its map indexes
 (with their count), a group's summary over its tasks. The answer has an ETag so a page polling
-an unchanged grid gets a 304.
+an unchanged grid gets a 304, and built answers are kept while a cheap stamp of the runs and their
+task instances is unchanged, so many viewers of one busy DAG cost one build per change.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from sqlalchemy import Table, select
+from sqlalchemy import Table, func, select
 
 from updraft.api.routes.deps import Conn
 from updraft.api.security.dependencies import CurrentUser, require
@@ -104,38 +106,39 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-@router.get("/grid/{dag_id}")
-def grid(
-    dag_id: str,
-    request: Request,
-    conn: Conn,
-    user: Annotated[CurrentUser, Depends(require(Permission.TASKS_READ))],
-    limit: Annotated[int, Query(ge=1, le=200, description="How many runs (the newest).")] = 25,
-    before: Annotated[datetime | None, Query(description="Only runs due before this time.")] = None,
-) -> Response:
-    try:
-        version, dag = latest_dag(conn, dag_id)
-    except DagNotStored:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"DAG {dag_id!r} was not found") from None
-    query = select(
-        _RUN.c.run_id, _RUN.c.state, _RUN.c.run_type, _RUN.c.run_after, _RUN.c.logical_date,
-        _RUN.c.start_date, _RUN.c.end_date, _RUN.c.queued_at, _RUN.c.triggered_by,
-    ).where(_RUN.c.dag_id == dag_id)  # fmt: skip
-    if before is not None:
-        query = query.where(_RUN.c.run_after < before)
-    runs = list(
-        reversed(conn.execute(query.order_by(_RUN.c.run_after.desc(), _RUN.c.id.desc()).limit(limit)).all())
-    )
-    column = {run.run_id: index for index, run in enumerate(runs)}
-    by_task: dict[str, list[list[str | None]]] = defaultdict(lambda: [[] for _ in runs])
-    if runs:
-        tis = conn.execute(
-            select(_TI.c.run_id, _TI.c.task_id, _TI.c.state).where(
-                _TI.c.dag_id == dag_id, _TI.c.run_id.in_(list(column))
-            )
-        )
-        for run_id, task_id, state in tis:
-            by_task[task_id][column[run_id]].append(state)
+class _GridCache:
+    """The last answers, each kept with the stamp it was built for (bounded, thread-safe).
+
+    The stamp is cheap to read: the DAG version, the runs' rows, and the count and latest
+    ``updated_at`` of their task instances (every state change sets it). When it is unchanged the
+    stored answer is served without reading the task instances again.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], bytes, str]] = OrderedDict()
+        self._lock = threading.Lock()
+        self.size = size
+
+    def get(self, key: tuple[Any, ...], stamp: tuple[Any, ...]) -> tuple[bytes, str] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is None or found[0] != stamp:
+                return None
+            self._entries.move_to_end(key)
+            return found[1], found[2]
+
+    def put(self, key: tuple[Any, ...], stamp: tuple[Any, ...], payload: bytes, etag: str) -> None:
+        with self._lock:
+            self._entries[key] = (stamp, payload, etag)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
+_CACHE = _GridCache()
+
+
+def _build(dag_id: str, version: int, dag: SerializedDag, runs: list[Any], by_task: dict[str, Any]) -> bytes:
     rows = grid_rows(dag)
     empty: list[list[str | None]] = [[] for _ in runs]
     for row in rows:
@@ -169,8 +172,49 @@ def grid(
         ],
         "rows": rows,
     }
-    payload = json.dumps(body, separators=(",", ":")).encode()
-    etag = '"' + hashlib.blake2b(payload, digest_size=12).hexdigest() + '"'
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+@router.get("/grid/{dag_id}")
+def grid(
+    dag_id: str,
+    request: Request,
+    conn: Conn,
+    user: Annotated[CurrentUser, Depends(require(Permission.TASKS_READ))],
+    limit: Annotated[int, Query(ge=1, le=200, description="How many runs (the newest).")] = 25,
+    before: Annotated[datetime | None, Query(description="Only runs due before this time.")] = None,
+) -> Response:
+    try:
+        version, dag = latest_dag(conn, dag_id)
+    except DagNotStored:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"DAG {dag_id!r} was not found") from None
+    query = select(
+        _RUN.c.run_id, _RUN.c.state, _RUN.c.run_type, _RUN.c.run_after, _RUN.c.logical_date,
+        _RUN.c.start_date, _RUN.c.end_date, _RUN.c.queued_at, _RUN.c.triggered_by,
+    ).where(_RUN.c.dag_id == dag_id)  # fmt: skip
+    if before is not None:
+        query = query.where(_RUN.c.run_after < before)
+    runs = list(
+        reversed(conn.execute(query.order_by(_RUN.c.run_after.desc(), _RUN.c.id.desc()).limit(limit)).all())
+    )
+    run_ids = [run.run_id for run in runs]
+    in_runs = (_TI.c.dag_id == dag_id, _TI.c.run_id.in_(run_ids))
+    count, changed = conn.execute(select(func.count(), func.max(_TI.c.updated_at)).where(*in_runs)).one()
+    key = (dag_id, limit, before)
+    stamp = (version, tuple(tuple(run) for run in runs), count, changed)
+    cached = _CACHE.get(key, stamp)
+    if cached is None:
+        by_task: dict[str, list[list[str | None]]] = defaultdict(lambda: [[] for _ in runs])
+        if runs:
+            column = {run_id: index for index, run_id in enumerate(run_ids)}
+            for run_id, task_id, state in conn.execute(
+                select(_TI.c.run_id, _TI.c.task_id, _TI.c.state).where(*in_runs)
+            ):
+                by_task[task_id][column[run_id]].append(state)
+        payload = _build(dag_id, version, dag, runs, by_task)
+        cached = payload, '"' + hashlib.blake2b(payload, digest_size=12).hexdigest() + '"'
+        _CACHE.put(key, stamp, *cached)
+    payload, etag = cached
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)

@@ -14,6 +14,9 @@
   let etag = null, data = null, shapeKey = "", cells = [], bars = [];
   let selected = { runId: view.dataset.runId || null, taskId: null };
   const limitSelect = document.getElementById("grid-limit");
+  const limitKey = "updraft.grid.runs";
+  const wanted = new URLSearchParams(location.search).get("runs") || localStorage.getItem(limitKey);
+  if (wanted && [...limitSelect.options].some((o) => o.value === wanted)) limitSelect.value = wanted;
 
   document.getElementById("grid-legend").innerHTML =
     STATES.map((s) => `<span data-state="${s}"><i></i>${s.replace(/_/g, " ")}</span>`).join("") +
@@ -35,6 +38,7 @@
   }
 
   function render() {
+    performance.mark("grid-render-start");
     const runs = data.runs, rows = data.rows;
     if (!rows.length) { holder.innerHTML = '<p class="muted">This DAG has no tasks.</p>'; return; }
     const durations = runs.map((r) => r.start_date ? ((r.end_date ? new Date(r.end_date) : new Date()) - new Date(r.start_date)) / 1000 : 0);
@@ -44,23 +48,30 @@
     const head = runs.map((r, i) =>
       `<th class="run"><span class="bar" data-run="${i}" data-state="${U.esc(r.state)}" title="${U.esc(runTitle(r))}"
         style="height:${Math.max(4, Math.round((durations[i] / longest) * 60))}px"></span></th>`).join("");
+    const runIds = runs.map((r) => U.esc(r.run_id));
     const parts = [`<table class="grid"><thead><tr><th></th>${head}</tr></thead><tbody>`];
     rows.forEach((row, ri) => {
       const pad = 0.3 + row.depth * 1.1;
       const name = row.group
         ? `<td class="name group" data-group="${U.esc(row.id)}" style="padding-left:${pad}em">${collapsed.has(row.id) ? "&#9656;" : "&#9662;"} ${U.esc(row.label)}</td>`
         : `<td class="name" style="padding-left:${pad + 1}em" title="${U.esc(row.id)} (${U.esc(row.operator || "")})">${U.esc(row.label)}${row.mapped ? " [ ]" : ""}</td>`;
-      const tds = row.states.map((s, ci) => {
-        const count = row.counts ? ` (${row.counts[ci]} mapped)` : "";
-        return `<td class="c"><i data-r="${ri}" data-c="${ci}" data-run-id="${U.esc(runs[ci].run_id)}" data-task-id="${U.esc(row.id)}"${row.group ? ' data-group="1"' : ""} data-state="${s || ""}" title="${U.esc(row.id)}: ${s || "no status"}${count}"></i></td>`;
-      }).join("");
+      const group = row.group ? ' data-group="1"' : "";
+      const taskAttr = U.esc(row.id);
+      const tds = row.states.map((s, ci) =>
+        `<td class="c"><i data-r="${ri}" data-c="${ci}" data-run-id="${runIds[ci]}" data-task-id="${taskAttr}"${group} data-state="${s || ""}"></i></td>`).join("");
       parts.push(`<tr data-row="${ri}"${isHidden(row, byId) ? ' class="hidden"' : ""}>${name}${tds}</tr>`);
     });
     parts.push("</tbody></table>");
     holder.innerHTML = parts.join("");
-    cells = rows.map((_, ri) => Array.from(holder.querySelectorAll(`tr[data-row="${ri}"] i`)));
+    const all = holder.getElementsByTagName("i");
+    cells = rows.map(() => []);
+    for (let k = 0; k < all.length; k++) {
+      const el = all[k];
+      if (el.dataset.r !== undefined) cells[Number(el.dataset.r)].push(el);
+    }
     bars = Array.from(holder.querySelectorAll(".bar"));
     markSelection();
+    performance.measure("grid-render", "grid-render-start");
   }
 
   /* Same runs and rows as on screen: update what changed, in place. */
@@ -68,11 +79,7 @@
     next.rows.forEach((row, ri) => {
       row.states.forEach((s, ci) => {
         const el = cells[ri][ci], value = s || "";
-        if (el.dataset.state !== value) {
-          el.dataset.state = value;
-          const count = row.counts ? ` (${row.counts[ci]} mapped)` : "";
-          el.title = `${row.id}: ${s || "no status"}${count}`;
-        }
+        if (el.dataset.state !== value) el.dataset.state = value;
       });
     });
     next.runs.forEach((r, i) => { bars[i].dataset.state = r.state; bars[i].title = runTitle(r); });
@@ -124,6 +131,14 @@
     if (data) render();
   }
 
+  /* Tooltips are made on hover: 25,000 title attributes would slow the first render. */
+  holder.addEventListener("mouseover", (event) => {
+    const cell = event.target.closest("i[data-r]");
+    if (!cell || !data) return;
+    const row = data.rows[Number(cell.dataset.r)], ci = Number(cell.dataset.c), run = data.runs[ci];
+    const count = row.counts ? ` · ${row.counts[ci]} mapped` : "";
+    cell.title = `${row.id}\n${row.states[ci] || "no status"}${count}\n${run.run_id}`;
+  });
   holder.addEventListener("click", (event) => {
     const group = event.target.closest("td.group");
     if (group) { setCollapsed([group.dataset.group], !collapsed.has(group.dataset.group)); return; }
@@ -147,7 +162,10 @@
   document.getElementById("grid-expand").addEventListener("click", () => setCollapsed([...collapsed], false));
   document.getElementById("grid-collapse").addEventListener("click", () =>
     setCollapsed(data ? data.rows.filter((r) => r.group).map((r) => r.id) : [], true));
-  limitSelect.addEventListener("change", () => { etag = null; shapeKey = ""; load(); });
+  limitSelect.addEventListener("change", () => {
+    localStorage.setItem(limitKey, limitSelect.value);
+    etag = null; shapeKey = ""; load();
+  });
   document.addEventListener("updraft:changed", () => { etag = null; load(); });
 
   U.poll(load, 1500);

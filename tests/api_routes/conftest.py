@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -81,3 +82,13 @@ def ran(dag_folder: Path) -> Path:
     test_dag("api_simple", LOGICAL_DATE, {"n": 7}, dags_folder=str(dag_folder), include_examples=False)
     test_dag("api_failing", LOGICAL_DATE, None, dags_folder=str(dag_folder), include_examples=False)
     return dag_folder
+
+
+#: One past the largest SQL BIGINT: the first integer the database cannot take.
+TOO_BIG = 2**63
+
+
+def assert_rejects_field(response: Any, *loc: str | int) -> None:
+    """A 422 whose error names the field at ``loc`` (e.g. ``"query", "offset"``), not a 5xx."""
+    assert response.status_code == 422, response.text
+    assert [list(error["loc"]) for error in response.json()["detail"]] == [list(loc)], response.text

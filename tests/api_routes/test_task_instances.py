@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.api_routes.conftest import RUN_ID
+from tests.api_routes.conftest import RUN_ID, TOO_BIG, assert_rejects_field
 
 SIMPLE = f"/api/v2/dags/api_simple/dagRuns/{RUN_ID}/taskInstances"
 FAILING = f"/api/v2/dags/api_failing/dagRuns/{RUN_ID}/taskInstances"
@@ -75,3 +75,16 @@ def test_clear_task_instances(client: TestClient, ran: Path) -> None:
     assert client.get(f"/api/v2/dags/api_simple/dagRuns/{RUN_ID}").json()["state"] == "queued"
     assert client.post(url, json={"dag_run_id": "nope"}).status_code == 404
     assert client.post("/api/v2/dags/nope/clearTaskInstances", json={}).status_code == 404
+
+
+def test_out_of_range_map_index_and_try_number_are_422(client: TestClient, ran: Path) -> None:
+    # Found by tests/api/test_fuzz.py: these used to reach the database and answer 500.
+    ti = f"/api/v2/dags/api_simple/dagRuns/{RUN_ID}/taskInstances"
+    assert_rejects_field(client.get(f"{ti}/first/{2**31}"), "path", "map_index")
+    assert client.get(f"{ti}/first/{2**31 - 1}").status_code == 404
+    assert_rejects_field(client.get(f"{ti}/first/{TOO_BIG}/tries"), "path", "map_index")
+    assert_rejects_field(client.patch(f"{ti}/first/{TOO_BIG}", json={}), "path", "map_index")
+    assert_rejects_field(client.get(ti, params={"map_index": [-1, TOO_BIG]}), "query", "map_index", 1)
+    assert_rejects_field(client.get(f"{ti}/first/logs/{TOO_BIG}"), "path", "try_number")
+    logs = client.get(f"{ti}/first/logs/1", params={"map_index": TOO_BIG})
+    assert_rejects_field(logs, "query", "map_index")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from tests.api_routes.conftest import RUN_ID
+from tests.api_routes.conftest import RUN_ID, TOO_BIG, assert_rejects_field
 from updraft.core.dag_store import sync_import_errors
 from updraft.core.db.engine import get_engine
 from updraft.core.runtime.dag_test import load_and_store, prepare_engine
@@ -42,3 +42,15 @@ def test_import_errors(client: TestClient, dag_folder: Path) -> None:
     assert error["filename"].endswith("broken.py") and "does_not_exist" in error["stack_trace"]
     assert client.get(f"/api/v2/importErrors/{error['import_error_id']}").json() == error
     assert client.get("/api/v2/importErrors/999999").status_code == 404
+
+
+def test_out_of_range_ids_and_map_index_are_422(client: TestClient) -> None:
+    # Found by tests/api/test_fuzz.py: these used to reach the database and answer 500.
+    assert_rejects_field(client.get(f"/api/v2/importErrors/{2**31}"), "path", "import_error_id")
+    assert client.get(f"/api/v2/importErrors/{2**31 - 1}").status_code == 404
+    assert_rejects_field(client.get(f"/api/v2/eventLogs/{TOO_BIG}"), "path", "event_log_id")
+    assert client.get(f"/api/v2/eventLogs/{TOO_BIG - 1}").status_code == 404
+    assert_rejects_field(client.get("/api/v2/eventLogs", params={"map_index": 2**31}), "query", "map_index")
+    xcoms = f"/api/v2/dags/api_simple/dagRuns/{RUN_ID}/taskInstances/first/xcomEntries"
+    assert_rejects_field(client.get(xcoms, params={"map_index": TOO_BIG}), "query", "map_index")
+    assert_rejects_field(client.get(f"{xcoms}/k", params={"map_index": TOO_BIG}), "query", "map_index")

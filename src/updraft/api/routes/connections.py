@@ -71,7 +71,7 @@ class ConnectionBody(Body):
     host: str | None = None
     login: str | None = None
     schema_: str | None = Field(default=None, alias="schema")
-    port: int | None = None
+    port: int | None = Field(default=None, ge=0, le=65535)
     password: str | None = None
     extra: str | None = None
 

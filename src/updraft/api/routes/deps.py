@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Annotated, Any
 
+from annotated_types import Interval
 from fastapi import Depends, HTTPException, Query, status
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, Select, func, select
@@ -19,7 +20,10 @@ from updraft.core.db.engine import get_engine
 __all__ = [
     "Body",
     "Conn",
+    "DbId",
+    "Int32",
     "Limit",
+    "MAX_DB_INT",
     "Offset",
     "apply_order",
     "bad_request",
@@ -44,7 +48,14 @@ def get_conn() -> Iterator[Connection]:
 
 Conn = Annotated[Connection, Depends(get_conn)]
 Limit = Annotated[int, Query(ge=0, le=1000, description="How many entries to return at most.")]
-Offset = Annotated[int, Query(ge=0, description="How many entries to skip.")]
+#: The largest value of an SQL BIGINT: a larger offset or ID cannot be sent to the database.
+MAX_DB_INT = 2**63 - 1
+Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT, description="How many entries to skip.")]
+#: An input stored in or compared with an INTEGER column (map index, try number, slots, port):
+#: out of range is a 422 naming the parameter, instead of a database error.
+Int32 = Annotated[int, Interval(ge=-(2**31), le=2**31 - 1)]
+#: A row ID in a path: out of the BIGINT range is a 422 naming the parameter.
+DbId = Annotated[int, Interval(ge=-MAX_DB_INT - 1, le=MAX_DB_INT)]
 
 
 class Body(BaseModel):

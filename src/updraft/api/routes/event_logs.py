@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import Table, select
 
-from updraft.api.routes.deps import Conn, Limit, Offset, apply_order, count_of, not_found
+from updraft.api.routes.deps import Conn, DbId, Int32, Limit, Offset, apply_order, count_of, not_found
 from updraft.api.security.dependencies import CurrentUser, require
 from updraft.api.security.permissions import Permission
 from updraft.core.db.models import Log
@@ -86,7 +86,7 @@ def get_event_logs(
     dag_id: str | None = None,
     task_id: str | None = None,
     run_id: str | None = None,
-    map_index: int | None = None,
+    map_index: Int32 | None = None,
     owner: str | None = None,
     event: str | None = None,
     excluded_events: Annotated[list[str] | None, Query()] = None,
@@ -122,7 +122,7 @@ def get_event_logs(
 
 
 @router.get("/eventLogs/{event_log_id}")
-def get_event_log(event_log_id: int, conn: Conn, user: _Reader) -> EventLogResponse:
+def get_event_log(event_log_id: DbId, conn: Conn, user: _Reader) -> EventLogResponse:
     row = conn.execute(select(_LOG).where(_LOG.c.id == event_log_id)).first()
     if row is None:
         raise not_found(f"event log {event_log_id}")

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 from sqlalchemy import Table, select
 
-from updraft.api.routes.deps import Conn, Limit, Offset, apply_order, count_of, not_found
+from updraft.api.routes.deps import Conn, Int32, Limit, Offset, apply_order, count_of, not_found
 from updraft.api.security.dependencies import CurrentUser, require
 from updraft.api.security.permissions import Permission
 from updraft.core.db.models import ParseImportError
@@ -66,7 +66,7 @@ def get_import_errors(
 
 @router.get("/importErrors/{import_error_id}")
 def get_import_error(
-    import_error_id: int,
+    import_error_id: Int32,  # an INTEGER column
     conn: Conn,
     user: Annotated[CurrentUser, Depends(require(Permission.IMPORT_ERRORS_READ))],
 ) -> ImportErrorResponse:

@@ -53,16 +53,20 @@ class PoolCollectionResponse(BaseModel):
     total_entries: int
 
 
+#: The slots column is an INTEGER; more slots than this are refused with a 422 naming ``slots``.
+MAX_SLOTS = 2**31 - 1
+
+
 class PoolBody(Body):
     name: str = Field(max_length=pools.MAX_NAME_LENGTH)
-    slots: int = Field(ge=pools.UNLIMITED)
+    slots: int = Field(ge=pools.UNLIMITED, le=MAX_SLOTS)
     description: str | None = None
     include_deferred: bool = False
 
 
 class PoolPatchBody(Body):
     pool: str | None = Field(default=None, max_length=pools.MAX_NAME_LENGTH)
-    slots: int | None = Field(default=None, ge=pools.UNLIMITED)
+    slots: int | None = Field(default=None, ge=pools.UNLIMITED, le=MAX_SLOTS)
     description: str | None = None
     include_deferred: bool | None = None
 

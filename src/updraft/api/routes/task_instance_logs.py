@@ -19,7 +19,7 @@ from fastapi import APIRouter, Depends, Header, Response
 from pydantic import BaseModel
 from sqlalchemy import Connection, Table, select
 
-from updraft.api.routes.deps import Conn, bad_request, not_found
+from updraft.api.routes.deps import Conn, Int32, bad_request, not_found
 from updraft.api.routes.ti_common import ti_row
 from updraft.api.security.dependencies import CurrentUser, require
 from updraft.api.security.permissions import Permission
@@ -129,7 +129,7 @@ def get_mapped_task_instance_tries(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    map_index: int,
+    map_index: Int32,
     conn: Conn,
     user: Annotated[CurrentUser, Depends(require(Permission.TASKS_READ))],
 ) -> TaskInstanceHistoryCollectionResponse:
@@ -173,10 +173,10 @@ def get_log(
     dag_id: str,
     dag_run_id: str,
     task_id: str,
-    try_number: int,
+    try_number: Int32,
     conn: Conn,
     user: Annotated[CurrentUser, Depends(require(Permission.LOGS_READ))],
-    map_index: int = -1,
+    map_index: Int32 = -1,
     token: str | None = None,
     full_content: bool = False,
     accept: Annotated[str, Header()] = "application/json",

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import Connection, Table, and_, select
 
 from updraft.api.routes.dag_runs import require_dag, run_row
-from updraft.api.routes.deps import Conn, Limit, Offset, count_of, not_found
+from updraft.api.routes.deps import Conn, Int32, Limit, Offset, count_of, not_found
 from updraft.api.security.dependencies import CurrentUser, require
 from updraft.api.security.permissions import Permission
 from updraft.core.db.models import DagRun, XCom
@@ -108,7 +108,7 @@ def get_xcom_entries(
     conn: Conn,
     user: Annotated[CurrentUser, Depends(require(Permission.XCOMS_READ))],
     xcom_key: str | None = None,
-    map_index: int | None = None,
+    map_index: Int32 | None = None,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> XComCollectionResponse:
@@ -132,7 +132,7 @@ def get_xcom_entry(
     xcom_key: str,
     conn: Conn,
     user: Annotated[CurrentUser, Depends(require(Permission.XCOMS_READ))],
-    map_index: int = -1,
+    map_index: Int32 = -1,
     deserialize: bool = False,
     stringify: bool = False,
 ) -> XComResponseNative:

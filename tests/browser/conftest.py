@@ -243,15 +243,15 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveUpdraft]:
     )
     server = LiveUpdraft(f"http://127.0.0.1:{port}", home, env)
     server.cli("db", "migrate")
-    for (username, password), role in ((ADMIN, "Admin"), (VIEWER, "Viewer")):
-        server.cli(
-            "users", "create", "-u", username, "-f", username.title(), "-l", "Browser",
-            "-e", f"{username}@example.com", "-r", role, "-p", password,
-        )  # fmt: skip
     try:
         server.start("dag-processor", "dag-processor")
         server.start("scheduler", "scheduler", "--skip-dag-processor")
         server.start("api-server", "api-server", "--host", "127.0.0.1", "--port", str(port))
+        for (username, password), role in ((ADMIN, "Admin"), (VIEWER, "Viewer")):  # while they start
+            server.cli(
+                "users", "create", "-u", username, "-f", username.title(), "-l", "Browser",
+                "-e", f"{username}@example.com", "-r", role, "-p", password,
+            )  # fmt: skip
         server.api = httpx.Client(base_url=server.base_url, timeout=10)
 
         def healthy() -> bool:
@@ -278,6 +278,7 @@ def browser() -> Iterator[Browser]:
         browser_unavailable("the Python package playwright (pip install -e '.[dev]')")
     if not os.access(CHROMIUM, os.X_OK):
         browser_unavailable(f"{CHROMIUM} (apt-get install chromium; `make venv` does it)")
+    expect.set_options(timeout=10_000)  # pages poll their data; the default 5 s is tight on a busy CI machine
     playwright = sync_playwright().start()
     try:
         try:

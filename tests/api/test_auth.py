@@ -176,7 +176,21 @@ def test_health_needs_no_login(api: Api) -> None:
 
 def test_openapi_and_docs(api: Api) -> None:
     assert api.client.get("/api/v2/openapi.json").json()["info"]["title"] == "Updraft REST API"
-    assert api.client.get("/api/v2/docs").status_code == 200
+    page = api.client.get("/api/v2/docs")  # no login, like the OpenAPI document
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    # Offline-safe: the page loads nothing from another server.
+    assert not re.findall(r"(?:https?:)?//[\w.-]", page.text), "the docs page references another server"
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    kinds = {
+        "/api/v2/docs/static/swagger-ui-bundle.js": "javascript",
+        "/api/v2/docs/static/swagger-ui.css": "css",
+    }
+    assert set(kinds) <= set(assets), assets
+    for url in assets:
+        answer = api.client.get(url)
+        assert answer.status_code == 200, url
+        assert kinds.get(url, "") in answer.headers["content-type"], (url, answer.headers["content-type"])
+    assert "'/api/v2/openapi.json'" in page.text or '"/api/v2/openapi.json"' in page.text
 
 
 def test_record_event(api: Api) -> None:

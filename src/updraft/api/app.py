@@ -2,22 +2,27 @@
 
 :func:`create_app` mounts ``updraft.api.security.auth.router`` (``/auth/...``), every router of
 ``updraft.api.routes.ROUTERS`` under ``/api/v2``, ``GET /health`` and its Airflow 3 path ``GET
-/api/v2/monitor/health`` and ``GET /api/v2/version`` (both without login, as in Airflow 3). Every
+/api/v2/monitor/health`` and ``GET /api/v2/version`` (both without login, as in Airflow 3), and the
+Swagger UI page ``/api/v2/docs`` with its files from the swagger-ui-py package (no CDN). Every
 4xx/5xx answer is JSON ``{"detail", "status", "title"}`` (the HTML login form excepted).
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from http import HTTPStatus
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine, text
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -36,7 +41,18 @@ from updraft.core.scheduler.loop import heartbeat_age
 __all__ = ["API_PREFIX", "create_app"]
 
 API_PREFIX = "/api/v2"
+DOCS_URL = f"{API_PREFIX}/docs"
+#: Swagger UI's own files, served from the swagger-ui-py package so the docs work offline.
+DOCS_STATIC_URL = f"{DOCS_URL}/static"
 log = logging.getLogger(__name__)
+
+
+def swagger_ui_dir() -> Path:
+    """The folder of Swagger UI's JS, CSS and icons in the swagger-ui-py package (not imported)."""
+    spec = importlib.util.find_spec("swagger_ui")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the swagger-ui-py package is missing; reinstall updraft")
+    return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
 def _error(status_code: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -101,7 +117,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         title="Updraft REST API",
         version=updraft.__version__,
         openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=f"{API_PREFIX}/docs",
+        docs_url=None,  # served below from local files instead of a CDN
         redoc_url=None,
     )
     app.state.engine = engine
@@ -124,6 +140,18 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     install_ui(app)
+    app.mount(DOCS_STATIC_URL, StaticFiles(directory=swagger_ui_dir()), name="swagger-ui")
+
+    @app.get(DOCS_URL, include_in_schema=False)
+    def docs() -> HTMLResponse:
+        """Swagger UI for the REST API (no login); every file it loads comes from this server."""
+        return get_swagger_ui_html(
+            openapi_url=f"{API_PREFIX}/openapi.json",
+            title=f"{app.title} - Swagger UI",
+            swagger_js_url=f"{DOCS_STATIC_URL}/swagger-ui-bundle.js",
+            swagger_css_url=f"{DOCS_STATIC_URL}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_STATIC_URL}/favicon-32x32.png",
+        )
 
     @app.get(f"{API_PREFIX}/monitor/health", tags=["monitor"])
     @app.get("/health", tags=["monitor"])

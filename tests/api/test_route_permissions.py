@@ -26,7 +26,9 @@ from updraft.core.users import create_user
 
 ROLES = {"admin": Role.ADMIN, "op": Role.OP, "user": Role.USER, "viewer": Role.VIEWER}
 #: Routes anyone may call (besides the app's own docs and OpenAPI routes); everything else needs a login.
-PUBLIC_PATHS = frozenset({"/health", "/api/v2/monitor/health", "/api/v2/version", "/api/v2/docs"})
+PUBLIC_PATHS = frozenset(
+    {"/health", "/api/v2/monitor/health", "/api/v2/version", "/api/v2/docs", "/favicon.ico"}
+)
 #: Mounted static file folders (CSS, JS), served to anyone so the login and docs pages can use them.
 PUBLIC_MOUNTS = frozenset({"/static", "/api/v2/docs/static"})
 PUBLIC_PREFIXES = ("/auth/",)

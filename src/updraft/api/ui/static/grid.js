@@ -148,6 +148,7 @@
       selected = { runId: run.run_id, taskId: null };
       history.replaceState(null, "", `?run_id=${U.enc(run.run_id)}`);
       markSelection();
+      window.UpdraftTiPanel.openRun(dagId, run.run_id);
       return;
     }
     const cell = event.target.closest("i[data-task-id]");

@@ -101,7 +101,81 @@
     return U.api("GET", `/ui/ti/${U.enc(current.dagId)}/${U.enc(current.runId)}/${U.enc(current.taskId)}${q}`);
   }
 
+  function showSection(which) {
+    document.getElementById("run-section").hidden = which !== "run";
+    document.getElementById("ti-section").hidden = which !== "ti";
+  }
+
+  /* The run panel: facts about one run and the run-wide actions (clear, mark). */
+  let currentRun = null;
+  async function openRun(dagId, runId) {
+    stopLog();
+    current = null;
+    currentRun = { dagId, runId };
+    panel.hidden = false;
+    showSection("run");
+    const url = `/api/v2/dags/${U.enc(dagId)}/dagRuns/${U.enc(runId)}`;
+    let run;
+    try { run = await U.api("GET", url); } catch (e) { U.toast(e.message, true); return; }
+    document.getElementById("run-title").textContent = `Run ${run.dag_run_id}`;
+    const duration = run.start_date && run.end_date ? (new Date(run.end_date) - new Date(run.start_date)) / 1000 : null;
+    document.getElementById("run-facts").innerHTML = [
+      fact("State", `<span class="state-badge" data-state="${U.esc(run.state)}">${U.esc(run.state)}</span>`),
+      fact("Run type", U.esc(run.run_type)),
+      fact("Triggered by", U.esc(run.triggered_by)),
+      fact("Logical date", U.esc(U.fmtDate(run.logical_date))),
+      fact("Run after", U.esc(U.fmtDate(run.run_after))),
+      fact("Queued", U.esc(U.fmtDate(run.queued_at))),
+      fact("Started", U.esc(U.fmtDate(run.start_date))),
+      fact("Ended", U.esc(U.fmtDate(run.end_date))),
+      fact("Duration", U.esc(U.fmtDuration(duration))),
+      fact("Conf", `<pre class="mono">${U.esc(JSON.stringify(run.conf || {}, null, 2))}</pre>`),
+      fact("Note", U.esc(run.note)),
+    ].join("");
+  }
+
+  async function runTaskInstances() {
+    const url = `/api/v2/dags/${U.enc(currentRun.dagId)}/dagRuns/${U.enc(currentRun.runId)}/taskInstances?limit=1000`;
+    return (await U.api("GET", url)).task_instances;
+  }
+
+  async function clearRun() {
+    const url = `/api/v2/dags/${U.enc(currentRun.dagId)}/dagRuns/${U.enc(currentRun.runId)}/clear`;
+    const onlyFailed = document.getElementById("run-opt-failed").checked;
+    try {
+      const preview = await U.api("POST", url, { dry_run: true, only_failed: onlyFailed });
+      if (!preview.task_instances.length) { U.toast("Nothing to clear."); return; }
+      const ok = await U.confirm(`Clear ${preview.task_instances.length} task instance${preview.task_instances.length === 1 ? "" : "s"} of this run?`,
+        "The run goes back to queued and they run again.", describe(preview.task_instances));
+      if (!ok) return;
+      await U.api("POST", url, { dry_run: false, only_failed: onlyFailed });
+      U.toast("Run cleared.");
+      document.dispatchEvent(new Event("updraft:changed"));
+      openRun(currentRun.dagId, currentRun.runId);
+    } catch (e) { U.toast(e.message, true); }
+  }
+
+  async function markRun(state) {
+    const FINAL = new Set(["success", "failed", "skipped", "upstream_failed", "removed"]);
+    try {
+      const tis = (await runTaskInstances()).filter((t) => !FINAL.has(t.state));
+      const items = tis.map((t) => {
+        const next = state === "success" ? "success" : (t.state === "running" ? "failed" : "skipped");
+        return `${t.task_id}${t.map_index >= 0 ? ` [${t.map_index}]` : ""}: ${t.state || "no status"} → ${next}`;
+      });
+      const ok = await U.confirm(`Mark run ${currentRun.runId} ${state}?`,
+        items.length ? "These unfinished task instances change too:" : "Every task instance has finished; only the run changes.", items);
+      if (!ok) return;
+      await U.api("PATCH", `/api/v2/dags/${U.enc(currentRun.dagId)}/dagRuns/${U.enc(currentRun.runId)}`, { state });
+      U.toast(`Run marked ${state}.`);
+      document.dispatchEvent(new Event("updraft:changed"));
+      openRun(currentRun.dagId, currentRun.runId);
+    } catch (e) { U.toast(e.message, true); }
+  }
+
   async function open(dagId, runId, taskId, mapIndex) {
+    currentRun = null;
+    showSection("ti");
     current = { dagId, runId, taskId, mapIndex };
     panel.hidden = false;
     stopLog();
@@ -183,11 +257,14 @@
     const mapButton = event.target.closest("[data-map-index]");
     if (mapButton) { open(current.dagId, current.runId, current.taskId, Number(mapButton.dataset.mapIndex)); return; }
     const id = event.target.closest("button") && event.target.closest("button").id;
-    if (id === "ti-close") { panel.hidden = true; stopLog(); current = null; }
+    if (id === "ti-close") { panel.hidden = true; stopLog(); current = null; currentRun = null; }
+    else if (id === "run-clear") clearRun();
+    else if (id === "run-mark-success") markRun("success");
+    else if (id === "run-mark-failed") markRun("failed");
     else if (id === "ti-clear") clearTask();
     else if (id === "ti-mark-success") mark("success");
     else if (id === "ti-mark-failed") mark("failed");
   });
 
-  window.UpdraftTiPanel = { open, refreshIfOpen };
+  window.UpdraftTiPanel = { open, openRun, refreshIfOpen };
 })();

@@ -76,7 +76,7 @@ with DAG(
     "browser_demo",
     schedule=None,
     start_date=START,
-    params={"greeting": Param("hello", type="string")},
+    params={"greeting": Param("hello", type="string"), "count": Param(3, type="integer", minimum=1)},
     tags=["browser"],
 ):
     greet = BashOperator(task_id="greet", bash_command="echo 'greeting: {{ params.greeting }}'")

@@ -125,7 +125,7 @@ def test_trigger_with_a_param_and_watch_the_grid_turn_green(page: Page, live: Li
 
     expect(page).to_have_url(re.compile(re.escape(f"{live.base_url}{DAG_PAGE}?run_id=")))
     run_id = parse_qs(urlsplit(page.url).query)["run_id"][0]
-    assert live.run(DEMO_DAG, run_id)["conf"] == {"greeting": greeting}
+    assert live.run(DEMO_DAG, run_id)["conf"] == {"greeting": greeting, "count": 3}
     page.evaluate("window.__sameDocument = true")  # lost if the page reloads or navigates
     for task_id in DEMO_TASKS:
         expect(cell(page, run_id, task_id)).to_have_attribute("data-state", "success", timeout=RUN_MS)
@@ -133,6 +133,36 @@ def test_trigger_with_a_param_and_watch_the_grid_turn_green(page: Page, live: Li
     assert {
         ti["task_id"]: ti["state"] for ti in live.task_instances(DEMO_DAG, run_id).values()
     } == dict.fromkeys(DEMO_TASKS, "success")
+
+
+def test_trigger_form_shows_field_errors_and_keeps_the_input(page: Page, live: LiveUpdraft) -> None:
+    runs_before = live.run_ids(DEMO_DAG)
+    login(page, *ADMIN, next_path=f"{DAG_PAGE}/trigger")
+    form = page.locator("form#trigger-form")
+    form.locator('[name="param:greeting"]').fill("kept")
+    form.locator('[name="param:count"]').fill("0")  # below the Param's minimum of 1
+    page.locator("#trigger-submit").click()
+
+    expect(form.locator('.field-error[data-field="count"]')).not_to_be_empty()
+    expect(form.locator('.field-error[data-field="greeting"]')).to_be_empty()
+    expect(form.locator('[name="param:greeting"]')).to_have_value("kept")
+    assert live.run_ids(DEMO_DAG) == runs_before
+
+    form.locator('[name="param:count"]').fill("2")
+    advanced = form.locator("details", has=page.locator("#conf-json"))
+    advanced.locator("summary").click()  # the JSON conf is under "Advanced"
+    form.locator("#conf-json").fill("{not json")
+    page.locator("#trigger-submit").click()
+    expect(form.locator(".field-error[data-field=conf_json]")).not_to_be_empty()
+    expect(form.locator('.field-error[data-field="count"]')).to_be_empty()
+    expect(advanced).to_have_attribute("open", "")  # opened again to show its error
+    assert live.run_ids(DEMO_DAG) == runs_before
+
+    form.locator("#conf-json").fill('{"extra": [1, 2]}')
+    page.locator("#trigger-submit").click()
+    expect(page).to_have_url(re.compile(re.escape(f"{live.base_url}{DAG_PAGE}?run_id=")))
+    run_id = parse_qs(urlsplit(page.url).query)["run_id"][0]
+    assert live.run(DEMO_DAG, run_id)["conf"] == {"greeting": "kept", "count": 2, "extra": [1, 2]}
 
 
 def test_open_a_task_log(page: Page, live: LiveUpdraft) -> None:
@@ -180,6 +210,25 @@ def test_clear_a_task_and_see_it_run_again(page: Page, live: LiveUpdraft) -> Non
     expect(panel.locator('[data-try="2"]')).to_have_count(1)
     panel.locator('[data-try="2"]').click()
     expect(panel.locator("#ti-log")).to_contain_text("done")
+
+
+def test_mark_a_task_failed(page: Page, live: LiveUpdraft) -> None:
+    run_id = finished_run(live, "mark me")
+    open_run(page, run_id, *ADMIN)
+    done = cell(page, run_id, "done")
+    done.click()
+    panel = page.locator("#ti-panel")
+    expect(panel.locator("#ti-mark-success")).to_have_count(1)
+
+    panel.locator("#ti-mark-failed").click()
+    dialog = page.locator("dialog#confirm")
+    expect(dialog.locator("#confirm-list li")).to_have_count(1)
+    expect(dialog.locator("#confirm-list li")).to_contain_text("done")
+    dialog.locator("#confirm-ok").click()
+
+    expect(done).to_have_attribute("data-state", "failed")
+    assert live.task_instances(DEMO_DAG, run_id)["done"]["state"] == "failed"
+    assert live.task_instances(DEMO_DAG, run_id)["greet"]["state"] == "success"
 
 
 def test_viewer_has_no_trigger_button_and_a_trigger_post_is_refused(page: Page, live: LiveUpdraft) -> None:

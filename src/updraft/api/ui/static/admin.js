@@ -269,25 +269,40 @@
   window.UpdraftAdmin = { urlState, listView, bindFilter, formDialog, confirmDelete, orNull, query, actionButtons };
 })();
 
-/* A filter form (the audit log, the runs): its fields fill from and write to the URL state; submit
-   and reset reload the list from the first page. */
+/* A filter form (the audit log, the runs): its fields fill from and write to the URL state; a
+   change, submit or reset reloads the list from the first page (unless nothing changed). */
 (function () {
   const A = window.UpdraftAdmin;
   A.bindFilterForm = function (form, state, list) {
     const names = Array.from(form.elements).filter((el) => el.name).map((el) => el.name);
     names.forEach((name) => { form.elements[name].value = state[name] || ""; });
-    const apply = () => {
+    const apply = (force) => {
+      const before = JSON.stringify(names.map((name) => state[name] || ""));
       names.forEach((name) => { state[name] = form.elements[name].value.trim(); });
-      list.reset();
+      if (JSON.stringify(names.map((name) => state[name])) !== before || force === true) list.reset();
     };
-    form.addEventListener("submit", (ev) => { ev.preventDefault(); apply(); });
+    form.addEventListener("submit", (ev) => { ev.preventDefault(); apply(true); });
     form.addEventListener("reset", () => setTimeout(apply)); // after the browser has cleared the fields
-    form.addEventListener("change", (ev) => { if (ev.target.tagName === "SELECT") apply(); });
+    form.addEventListener("change", apply); // a picked option, a date, or a field left after typing
   };
   /* A local date-time input's value ("2024-03-05T06:07") as an ISO instant, for the API. */
   A.isoFromLocal = function (value) {
     if (!value) return null;
     const moment = new Date(value);
     return isNaN(moment) ? null : moment.toISOString();
+  };
+})();
+
+/* Suggest DAG ids in a filter field: a <datalist> filled from /api/v2/dags (first 1000 by id). */
+(function () {
+  const U = window.Updraft, A = window.UpdraftAdmin;
+  A.suggestDagIds = async function (datalist) {
+    if (!datalist) return;
+    try {
+      const data = await U.api("GET", "/api/v2/dags?limit=1000&order_by=dag_id&exclude_stale=false");
+      datalist.innerHTML = data.dags.map((d) => `<option value="${U.esc(d.dag_id)}"></option>`).join("");
+    } catch (err) {
+      console.warn("no DAG id suggestions:", err.message);
+    }
   };
 })();

@@ -53,5 +53,6 @@
   });
 
   A.bindFilterForm(document.getElementById("filters"), state, list);
+  A.suggestDagIds(document.getElementById("dag-ids"));
   list.refresh();
 })();

@@ -30,5 +30,6 @@
   });
 
   A.bindFilterForm(document.getElementById("filters"), state, list);
+  A.suggestDagIds(document.getElementById("dag-ids"));
   U.poll(() => list.refresh(), 5000);
 })();

@@ -165,6 +165,7 @@ class SerializedTask:
     expand_value: Any = None  # literal values (per name for dict_of_lists); None: XComArg or not JSON
     expansion_upstream_task_ids: list[str] = field(default_factory=list)
     partial_kwargs: dict[str, Any] = field(default_factory=dict)  # the JSON-compatible ones
+    extra: dict[str, Any] = field(default_factory=dict)  # an operator's ``serialized_extra_fields``
     dag: SerializedDag | None = field(default=None, repr=False)
 
     @property
@@ -341,6 +342,9 @@ def _serialize_task(task: Any, tz: tzinfo) -> dict[str, Any]:
     copied = ((name, default, _safe(getattr(task, name, default))) for name, default in _TASK_COPIED)
     out = {name: value for name, default, value in copied if value != default} | callbacks
     template_fields = [str(name) for name in task.template_fields]
+    own = {name: _safe(getattr(task, name, None)) for name in getattr(cls, "serialized_extra_fields", ())}
+    if own:
+        out["extra"] = own
     extra = _expand_fields(task) if mapped else {}
     expanded = extra.get("expand_names", ())
     empty = "EmptyOperator" in mro and not getattr(task, "outlets", None) and not any(callbacks.values())

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from updraft.operators.sensors.base import BaseSensorOperator, PokeReturnValue
     from updraft.operators.sensors.bash import BashSensor
     from updraft.operators.sensors.date_time import DateTimeSensor
-    from updraft.operators.sensors.external_task import ExternalTaskSensor
+    from updraft.operators.sensors.external_task import ExternalTaskMarker, ExternalTaskSensor
     from updraft.operators.sensors.filesystem import FileSensor
     from updraft.operators.sensors.python import PythonSensor
     from updraft.operators.sensors.time_delta import TimeDeltaSensor
@@ -24,6 +24,7 @@ __all__ = [
     "BashSensor",
     "DateTimeSensor",
     "DayOfWeekSensor",
+    "ExternalTaskMarker",
     "ExternalTaskSensor",
     "FileSensor",
     "PokeReturnValue",
@@ -36,6 +37,7 @@ _WHERE = {
     "BashSensor": "updraft.operators.sensors.bash",
     "DateTimeSensor": "updraft.operators.sensors.date_time",
     "DayOfWeekSensor": "updraft.operators.sensors.weekday",
+    "ExternalTaskMarker": "updraft.operators.sensors.external_task",
     "ExternalTaskSensor": "updraft.operators.sensors.external_task",
     "FileSensor": "updraft.operators.sensors.filesystem",
     "PokeReturnValue": "updraft.operators.sensors.base",

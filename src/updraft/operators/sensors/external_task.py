@@ -1,4 +1,5 @@
-"""``ExternalTaskSensor``: wait for another DAG's run, tasks or TaskGroup at the same logical date.
+"""``ExternalTaskSensor``: wait for another DAG's run, tasks or TaskGroup at the same logical date;
+``ExternalTaskMarker``: the other end, so that clearing with dependent DAGs follows it.
 
 The counts come from the metadata DB through ``updraft.sdk.runtime_services``. Airflow's rules:
 
@@ -17,6 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from updraft.operators.empty import EmptyOperator
 from updraft.operators.python import determine_kwargs
 from updraft.operators.sensors.base import BaseSensorOperator
 from updraft.sdk.exceptions import UpdraftException, UpdraftSkipException
@@ -31,6 +33,7 @@ __all__ = [
     "ExternalTaskFailedError",
     "ExternalTaskGroupFailedError",
     "ExternalTaskGroupNotFoundError",
+    "ExternalTaskMarker",
     "ExternalTaskNotFoundError",
     "ExternalTaskSensor",
 ]
@@ -273,3 +276,44 @@ class ExternalTaskSensor(BaseSensorOperator):
                 f"sensor {self.task_id!r}: the external DAG {dag_id!r} has no TaskGroup {group!r}"
             )
         self._has_checked_existence = True
+
+
+class ExternalTaskMarker(EmptyOperator):
+    """Marks that ``external_task_id`` of ``external_dag_id`` (at ``logical_date``) waits for this
+    task, usually through an ExternalTaskSensor. Running it does nothing; clearing it with
+    dependent DAGs (the UI's "recursive", the API's ``include_downstream_dags``) also clears that
+    task and its downstream tasks in the other DAG's run, following further markers there up to
+    ``recursion_depth`` hops (see ``updraft.core.clear``).
+    """
+
+    template_fields: ClassVar[Sequence[str]] = ("external_dag_id", "external_task_id", "logical_date")
+    ui_color: ClassVar[str] = "#4db7db"
+    #: Stored with the serialized DAG, so the scheduler and API server know the depth.
+    serialized_extra_fields: ClassVar[tuple[str, ...]] = ("recursion_depth",)
+
+    def __init__(
+        self,
+        *,
+        external_dag_id: str,
+        external_task_id: str,
+        logical_date: str | datetime | None = "{{ logical_date.isoformat() }}",
+        recursion_depth: int = 10,
+        **kwargs: Any,
+    ) -> None:
+        execution_date = kwargs.pop("execution_date", None)  # the Airflow 2 name
+        if execution_date is not None:
+            logical_date = execution_date
+        super().__init__(**kwargs)
+        if isinstance(logical_date, datetime):
+            logical_date = logical_date.isoformat()
+        elif logical_date is not None and not isinstance(logical_date, str):
+            raise TypeError(
+                f"marker {self.task_id!r}: logical_date must be a datetime or a string (a template), "
+                f"not {type(logical_date).__name__}"
+            )
+        if isinstance(recursion_depth, bool) or not isinstance(recursion_depth, int) or recursion_depth <= 0:
+            raise ValueError(f"marker {self.task_id!r}: recursion_depth must be a positive integer")
+        self.external_dag_id = external_dag_id
+        self.external_task_id = external_task_id
+        self.logical_date = logical_date
+        self.recursion_depth = recursion_depth

@@ -195,8 +195,12 @@
         if (message) U.toast(message);
         if (opts.done) await opts.done();
       } catch (err) {
-        if (!(err instanceof U.ApiError)) { formError.textContent = String(err.message || err); throw err; }
-        showError(err);
+        if (err instanceof U.ApiError) {
+          showError(err);
+        } else { // the network, or a bug of ours: say so in the form, keep the details in the console
+          formError.textContent = `Could not save: ${err.message || err}`;
+          console.error(err);
+        }
       } finally {
         save.disabled = false;
       }

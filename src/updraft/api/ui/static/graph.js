@@ -427,6 +427,9 @@
     node.classList.add("sel");
     window.UpdraftTiPanel.open(dagId, picker.value, node.dataset.taskId, null);
   });
+  document.getElementById("run-details").addEventListener("click", () => {
+    if (picker.value) window.UpdraftTiPanel.openRun(dagId, picker.value);
+  });
   picker.addEventListener("change", () => {
     chosenRun = picker.value;
     history.replaceState(null, "", `?tab=graph&run_id=${U.enc(chosenRun)}`);

@@ -127,6 +127,9 @@ def test_event_logs_record_user_writes(api: Api) -> None:
     assert events(after=first["when"], before=first["when"]) == ["post_user"]
     assert events(after="2999-01-01T00:00:00") == []
     assert events(dag_id="nope") == []
+    assert events(event_pattern="PATCH") == ["patch_user"]  # case-insensitive substring
+    assert events(owner_pattern="dmi", event_pattern="_user") == ["post_user", "patch_user", "delete_user"]
+    assert events(dag_id_pattern="x") == events(task_id_pattern="x") == events(run_id_pattern="x") == []
     bad = api.client.get("/api/v2/eventLogs", params={"order_by": "password"}, headers=op)
     assert bad.status_code == 400 and "password" in bad.json()["detail"]
     assert api.client.get("/api/v2/eventLogs", headers=api.bearer("user")).status_code == 403

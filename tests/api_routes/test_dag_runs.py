@@ -65,8 +65,15 @@ def test_mark_clear_and_delete(client: TestClient, ran: Path) -> None:
     url = f"{RUNS.format('api_failing')}/{RUN_ID}"
     dry = client.post(f"{url}/clear", json={"dry_run": True}).json()
     assert dry["total_entries"] == 1 and dry["task_instances"][0]["task_id"] == "boom"
-    cleared = client.post(f"{url}/clear", json={"dry_run": False}).json()
-    assert cleared["state"] == "queued"
+    # Full task instances, as they are before the clear (Airflow 3's TaskInstanceResponse).
+    assert dry["task_instances"][0] == client.get(f"{url}/taskInstances/boom").json()
+    only_new = client.post(f"{url}/clear", json={"dry_run": False, "only_new": True})
+    assert only_new.status_code == 400 and only_new.json()["detail"].startswith("only_new:")
+    cleared = client.post(
+        f"{url}/clear",
+        json={"dry_run": False, "only_new": False, "run_on_latest_version": True, "note": "again"},
+    ).json()
+    assert cleared["state"] == "queued" and cleared["note"] == "again"
     tis = client.get(f"{url}/taskInstances").json()["task_instances"]
     assert tis[0]["state"] is None
     marked = client.patch(url, json={"state": "failed"})

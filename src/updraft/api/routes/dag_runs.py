@@ -12,8 +12,8 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
-from pydantic import BaseModel
-from sqlalchemy import Connection, Select, Table, delete, select, update
+from pydantic import BaseModel, Field
+from sqlalchemy import Table, delete, update
 
 from updraft.api.audit import record_event
 from updraft.api.routes.deps import (
@@ -27,6 +27,8 @@ from updraft.api.routes.deps import (
     count_of,
     not_found,
 )
+from updraft.api.routes.lookups import require_dag, run_query, run_row
+from updraft.api.routes.ti_common import TI, TaskInstanceCollectionResponse, ti_query, ti_response
 from updraft.api.security.dependencies import CurrentUser, require
 from updraft.api.security.permissions import Permission
 from updraft.core import dag_admin
@@ -112,19 +114,12 @@ class DAGRunPatchBody(Body):
 class DAGRunClearBody(Body):
     dry_run: bool = True
     only_failed: bool = False
-
-
-class ClearedTaskInstance(BaseModel):
-    task_id: str
-    dag_id: str
-    dag_run_id: str
-    map_index: int
-    state: str | None
-
-
-class ClearedTaskInstanceCollection(BaseModel):
-    task_instances: list[ClearedTaskInstance]
-    total_entries: int
+    #: Queuing only the tasks a newer DAG version added is not supported: True is a 400.
+    only_new: bool = False
+    #: Cleared task instances always take the latest stored DAG version, so any value means that.
+    run_on_latest_version: bool | None = None
+    #: Set as the run's note when the clear is not a dry run.
+    note: str | None = Field(default=None, max_length=1000)
 
 
 def run_response(row: Any) -> DAGRunResponse:
@@ -165,28 +160,6 @@ def _versions(row: Any) -> list[DagVersionResponse]:
             created_at=row.dag_version_created_at,
         )
     ]
-
-
-def run_query() -> Select[Any]:
-    """Runs with the number and creation time of the DAG version they run."""
-    return select(
-        _RUN, _SD.c.version.label("dag_version_number"), _SD.c.created_at.label("dag_version_created_at")
-    ).outerjoin(_SD, _SD.c.id == _RUN.c.serialized_dag_id)
-
-
-def require_dag(conn: Connection, dag_id: str) -> None:
-    """404 naming the DAG unless it is stored."""
-    if conn.scalar(select(_DAG.c.dag_id).where(_DAG.c.dag_id == dag_id)) is None:
-        raise not_found(f"DAG {dag_id!r}")
-
-
-def run_row(conn: Connection, dag_id: str, run_id: str) -> Any:
-    """The run's row; 404 naming the DAG and the run."""
-    row = conn.execute(run_query().where(_RUN.c.dag_id == dag_id, _RUN.c.run_id == run_id)).first()
-    if row is None:
-        require_dag(conn, dag_id)
-        raise not_found(f"DAG run {run_id!r} of DAG {dag_id!r}")
-    return row
 
 
 @router.get("/dags/{dag_id}/dagRuns")
@@ -318,18 +291,29 @@ def clear_dag_run(
     conn: Conn,
     request: Request,
     user: Annotated[CurrentUser, Depends(require(Permission.RUNS_EDIT))],
-) -> DAGRunResponse | ClearedTaskInstanceCollection:
+) -> DAGRunResponse | TaskInstanceCollectionResponse:
     """Clear the run's task instances; with ``dry_run`` (the default) only list what would be."""
     run_row(conn, dag_id, dag_run_id)
+    if body.only_new:
+        raise bad_request(
+            "only_new: queuing only the tasks a newer DAG version added is not supported; "
+            "clear the run (only_new=false) to run its tasks again"
+        )
     try:
         cleared = clear_task_instances(
             conn, dag_id, run_id=dag_run_id, only_failed=body.only_failed, dry_run=body.dry_run
         )
     except DagNotStored as exc:
         raise not_found(str(exc)) from None
-    if body.dry_run:
-        items = [ClearedTaskInstance(dag_run_id=ti.run_id, **ti._asdict()) for ti in cleared]
-        return ClearedTaskInstanceCollection(task_instances=items, total_entries=len(items))
+    if body.dry_run:  # the task instances that would be cleared, as they are now
+        wanted = {(ti.task_id, ti.map_index) for ti in cleared}
+        rows = conn.execute(ti_query().where(TI.c.dag_id == dag_id, TI.c.run_id == dag_run_id)).all()
+        items = [ti_response(row) for row in rows if (row.task_id, row.map_index) in wanted]
+        return TaskInstanceCollectionResponse(task_instances=items, total_entries=len(items))
+    if body.note is not None:
+        conn.execute(
+            update(_RUN).where(_RUN.c.dag_id == dag_id, _RUN.c.run_id == dag_run_id).values(note=body.note)
+        )
     extra = {"only_failed": body.only_failed, "cleared": len(cleared)}
     record_event(conn, user, request, "clear_dag_run", dag_id=dag_id, run_id=dag_run_id, extra=extra)
     conn.commit()

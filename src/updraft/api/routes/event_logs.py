@@ -93,9 +93,24 @@ def get_event_logs(
     included_events: Annotated[list[str] | None, Query()] = None,
     before: datetime | None = None,
     after: datetime | None = None,
+    dag_id_pattern: str | None = None,
+    task_id_pattern: str | None = None,
+    run_id_pattern: str | None = None,
+    owner_pattern: str | None = None,
+    event_pattern: str | None = None,
 ) -> EventLogCollectionResponse:
-    """Audit events matching every given filter; ``before``/``after`` bound ``when`` (inclusive)."""
+    """Audit events matching every given filter; ``before``/``after`` bound ``when`` (inclusive);
+    a ``*_pattern`` is a case-insensitive substring of its field, as in Airflow 3."""
     query = select(_LOG)
+    for column, pattern in (
+        (_LOG.c.dag_id, dag_id_pattern),
+        (_LOG.c.task_id, task_id_pattern),
+        (_LOG.c.run_id, run_id_pattern),
+        (_LOG.c.owner, owner_pattern),
+        (_LOG.c.event, event_pattern),
+    ):
+        if pattern:
+            query = query.where(column.ilike(f"%{pattern}%"))
     for column, value in (
         (_LOG.c.dag_id, dag_id),
         (_LOG.c.task_id, task_id),

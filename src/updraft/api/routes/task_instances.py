@@ -15,7 +15,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import Connection, bindparam, select, update
 
 from updraft.api.audit import record_event
-from updraft.api.routes.dag_runs import require_dag, run_row
 from updraft.api.routes.deps import (
     Body,
     Conn,
@@ -28,6 +27,7 @@ from updraft.api.routes.deps import (
     count_of,
     not_found,
 )
+from updraft.api.routes.lookups import require_dag, run_row
 from updraft.api.routes.ti_common import (
     RUN,
     TI,

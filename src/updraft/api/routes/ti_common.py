@@ -9,8 +9,8 @@ from uuid import UUID
 from pydantic import BaseModel
 from sqlalchemy import Connection, Select, Table, and_, select
 
-from updraft.api.routes.dag_runs import require_dag, run_row
 from updraft.api.routes.deps import not_found
+from updraft.api.routes.lookups import require_dag, run_row
 from updraft.core.db.models import DagRun, TaskInstance
 
 __all__ = ["TaskInstanceCollectionResponse", "TaskInstanceResponse", "ti_query", "ti_response", "ti_row"]

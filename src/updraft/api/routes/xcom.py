@@ -14,8 +14,8 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from sqlalchemy import Connection, Table, and_, select
 
-from updraft.api.routes.dag_runs import require_dag, run_row
 from updraft.api.routes.deps import Conn, Int32, Limit, Offset, count_of, not_found
+from updraft.api.routes.lookups import require_dag, run_row
 from updraft.api.security.dependencies import CurrentUser, require
 from updraft.api.security.permissions import Permission
 from updraft.core.db.models import DagRun, XCom

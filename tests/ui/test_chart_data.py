@@ -212,7 +212,14 @@ def test_viewer_reads_and_anonymous_is_refused(ui: Ui) -> None:
         assert anonymous.get(url).status_code == 401, url
 
 
-@pytest.mark.parametrize(("tab", "scripts"), [("graph", ["graph.js", "ti_panel.js"])])
+@pytest.mark.parametrize(
+    ("tab", "scripts"),
+    [
+        ("graph", ["graph.js", "ti_panel.js"]),
+        ("gantt", ["gantt.js", "ti_panel.js"]),
+        ("durations", ["durations.js"]),
+    ],
+)
 def test_tab_pages_load_their_scripts(ui: Ui, tab: str, scripts: list[str]) -> None:
     page = ui.login("viewer").get(f"/dags/ui_demo?tab={tab}&run_id=x", headers={"Accept": "text/html"})
     assert page.status_code == 200

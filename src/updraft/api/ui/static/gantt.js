@@ -191,7 +191,7 @@
 
   let tick = 0;
   async function refresh() {
-    if (++tick % 6 === 0 && !chosenRun) await loadRuns();
+    if ((++tick % 6 === 0 || !picker.value) && !chosenRun) await loadRuns();
     return load();
   }
 

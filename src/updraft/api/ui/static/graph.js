@@ -375,7 +375,7 @@
 
   let tick = 0;
   async function refresh() {
-    if (++tick % 6 === 0 && !chosenRun) await loadRuns();   // a newer run appears in the picker
+    if ((++tick % 6 === 0 || !picker.value) && !chosenRun) await loadRuns();   // a newer run appears in the picker
     return loadStates();
   }
 

@@ -22,7 +22,7 @@
   const collapsedKey = `updraft.graph.collapsed.${dagId}`;
   let collapsed = new Set(JSON.parse(localStorage.getItem(collapsedKey) || "[]"));
   let graph = null, layout = null, states = null, runs = [], chosenRun = view.dataset.runId || null;
-  let zoom = { x: 0, y: 0, k: 1 }, viewport = null, svg = null;
+  let zoom = { x: 0, y: 0, k: 1 }, viewport = null, svg = null, userMoved = false;
 
   /* ---- layout ------------------------------------------------------------------------------ */
 
@@ -397,6 +397,7 @@
     const dx = event.clientX - drag.x, dy = event.clientY - drag.y;
     if (!drag.moved && Math.abs(dx) + Math.abs(dy) < 4) return;
     drag.moved = true;
+    userMoved = true;
     holder.classList.add("dragging");
     zoom.x = drag.zx + dx; zoom.y = drag.zy + dy;
     applyZoom();
@@ -414,6 +415,7 @@
     zoom.x = px - ((px - zoom.x) * k) / zoom.k;
     zoom.y = py - ((py - zoom.y) * k) / zoom.k;
     zoom.k = k;
+    userMoved = true;
     applyZoom();
   }, { passive: false });
 
@@ -438,11 +440,19 @@
   document.getElementById("graph-expand").addEventListener("click", () => setCollapsed([...collapsed], false));
   document.getElementById("graph-collapse").addEventListener("click", () =>
     setCollapsed(graph ? graph.groups.filter((g) => g.parent === null).map((g) => g.id) : [], true));
-  document.getElementById("graph-fit").addEventListener("click", () => fit(false));
+  document.getElementById("graph-fit").addEventListener("click", () => { userMoved = false; fit(false); });
   document.addEventListener("updraft:changed", () => loadStates());
     document.getElementById("graph-legend").innerHTML =
     STATES.map((s) => `<span data-state="${s}"><i></i>${s.replace(/_/g, " ")}</span>`).join("") +
     '<span><i style="--c:#fff;border:1px solid #ccc"></i>no status</span>';
+
+  // Follow the space left by the window and the task panel, unless the user moved the view.
+  let fittedWidth = 0, resizeTimer = null;
+  new ResizeObserver(() => {
+    if (!layout || userMoved || Math.abs(holder.clientWidth - fittedWidth) < 4) return;
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(() => { fittedWidth = holder.clientWidth; fit(true); }, 100);
+  }).observe(holder);
 
   window.UpdraftGraphLayout = layoutGraph;
   (async () => {

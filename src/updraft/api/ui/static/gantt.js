@@ -75,16 +75,17 @@
     drawnWidth = holder.clientWidth;
     const width = Math.max(400, drawnWidth - 20), plotW = width - LABEL_W - 16;
     const x = (t) => LABEL_W + ((t - t0) / (t1 - t0)) * plotW;
-    const height = AXIS_H + rows.length * ROW_H + 6;
+    const height = rows.length * ROW_H + 6;   // the rows; the time axis is a sticky strip above
+    const axis = [];
     const step = tickStep(t1 - t0, Math.max(3, Math.floor(plotW / 90)));
     const parts = [];
     for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
-      parts.push(`<line class="gridline" x1="${x(t)}" x2="${x(t)}" y1="${AXIS_H - 4}" y2="${height}"/>` +
-        `<text class="axis" x="${x(t)}" y="${AXIS_H - 10}" text-anchor="middle">${clock(t, step)}</text>`);
+      parts.push(`<line class="gridline" x1="${x(t)}" x2="${x(t)}" y1="0" y2="${height}"/>`);
+      if (x(t) < width - 30) axis.push(`<text class="axis" x="${x(t)}" y="${AXIS_H - 8}" text-anchor="middle">${clock(t, step)}</text>`);
     }
     bars = [];
     rows.forEach((r, i) => {
-      const y = AXIS_H + i * ROW_H;
+      const y = i * ROW_H;
       if (i % 2) parts.push(`<rect class="row-band" x="0" y="${y}" width="${width}" height="${ROW_H}"/>`);
       const taskAttr = r.group ? "" : ` data-task-id="${U.esc(r.row.id)}"${r.instances.length === 1 && r.row.mapped ? ` data-map-index="${r.instances[0].map_index}"` : ""}`;
       parts.push(`<text class="row-label${r.group ? " group" : ""}" x="${6 + r.depth * 14}" y="${y + 14}"${taskAttr}>` +
@@ -118,10 +119,12 @@
       }
     });
     if (!FINISHED_RUN.has(data.run.state) && now <= t1 + 1) {
-      parts.push(`<line class="now-line" x1="${x(now)}" x2="${x(now)}" y1="${AXIS_H - 4}" y2="${height}"/>`);
+      parts.push(`<line class="now-line" x1="${x(now)}" x2="${x(now)}" y1="0" y2="${height}"/>`);
+      axis.push(`<text class="axis now" x="${x(now)}" y="${AXIS_H - 8}" text-anchor="end">now\u00A0</text>`);
     }
     parts.push(`<line class="gridline" x1="${LABEL_W - 4}" x2="${LABEL_W - 4}" y1="0" y2="${height}"/>`);
-    holder.innerHTML = `<svg width="${width}" height="${height}">${parts.join("")}</svg>`;
+    holder.innerHTML = `<div class="gantt-axis"><svg width="${width}" height="${AXIS_H}">${axis.join("")}</svg></div>` +
+      `<svg width="${width}" height="${height}">${parts.join("")}</svg>`;
     const total = bars.filter((b) => !b.tryOnly).length;
     statusEl.textContent = `${total} task instance${total === 1 ? "" : "s"} \u00B7 ${U.fmtDuration((t1 - t0) / 1000)} shown`;
   }

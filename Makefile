@@ -38,6 +38,7 @@ bench: venv
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/scheduler.py
 	$(BIN)/python benchmarks/parse_files.py
+	$(BIN)/python benchmarks/api_latency.py
 
 clean:
 	rm -rf $(VENV) .updraft-run .mypy_cache .ruff_cache .pytest_cache

@@ -8,9 +8,12 @@ import stat
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from sqlalchemy import select
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.pool import QueuePool
 
 from tests.api.conftest import PASSWORD, Api
+from updraft.api.app import create_app
 from updraft.api.audit import record_event
 from updraft.api.security.dependencies import CurrentUser
 from updraft.api.security.passwords import hash_password, verify_password
@@ -201,3 +204,29 @@ def test_record_event(api: Api) -> None:
     with api.engine.connect() as conn:
         row = conn.execute(select(Log.event, Log.owner, Log.dag_id, Log.extra)).one()
     assert tuple(row) == ("trigger", "op", "d", '{"conf": {"a": 1}}')
+
+
+def test_a_request_holds_one_pooled_connection_at_a_time(api: Api) -> None:
+    # Under 20 concurrent requests the pool (5 + 10) ran dry: each request held a connection while
+    # its login lookup waited for a second one, until the 30 s pool timeout answered 500.
+    sqlite = api.engine.url.get_backend_name() == "sqlite"
+    tight = create_engine(
+        api.engine.url,
+        poolclass=QueuePool,
+        pool_size=1,
+        max_overflow=0,
+        pool_timeout=2,
+        connect_args={"check_same_thread": False} if sqlite else {},
+    )
+    checkouts: list[int] = []
+    event.listen(tight, "checkout", lambda *_: checkouts.append(tight.pool.checkedout()))  # type: ignore[attr-defined]
+    try:
+        client = TestClient(create_app(tight), raise_server_exceptions=False)
+        headers = api.bearer("op")
+        assert client.get("/api/v2/dags", headers=headers).json() == {"dags": [], "total_entries": 0}
+        # Both the login lookup and the route's query ran on the app's engine, one after the other.
+        assert len(checkouts) >= 2 and max(checkouts) == 1
+        created = client.post("/api/v2/pools", json={"name": "p", "slots": 1}, headers=headers)
+        assert created.status_code == 201, created.text
+    finally:
+        tight.dispose()

@@ -1,8 +1,10 @@
 """Shared pieces of the REST API routes: the DB connection dependency, paging, sorting, errors.
 
-``get_conn`` yields a SQLAlchemy ``Connection`` in a transaction that commits when the route
-returns and rolls back when it raises. A write route that must wake the scheduler commits first
-(``conn.commit()``) and then calls ``notify_scheduler()``.
+``get_conn`` yields a SQLAlchemy ``Connection`` of the app's engine, in a transaction that commits
+when the route returns and rolls back when it raises. A write route that must wake the scheduler
+commits first (``conn.commit()``) and then calls ``notify_scheduler()``. The caller's credentials are
+checked before the connection is taken (the login lookup uses a connection of its own), so a request
+never holds one pooled connection while it waits for another: under load that exhausted the pool.
 """
 
 from __future__ import annotations
@@ -11,11 +13,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Annotated, Any
 
 from annotated_types import Interval
-from fastapi import Depends, HTTPException, Query, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import Connection, Select, func, select
 
-from updraft.core.db.engine import get_engine
+from updraft.api.security.dependencies import authenticate_first, engine_of
 
 __all__ = [
     "Body",
@@ -34,9 +36,9 @@ __all__ = [
 ]
 
 
-def get_conn() -> Iterator[Connection]:
+def get_conn(request: Request, _: Annotated[None, Depends(authenticate_first)]) -> Iterator[Connection]:
     """A connection in a transaction: committed after the route, rolled back if it raises."""
-    with get_engine().connect() as conn:
+    with engine_of(request).connect() as conn:
         try:
             yield conn
         except BaseException:

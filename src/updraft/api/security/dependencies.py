@@ -128,7 +128,38 @@ def _from_session(request: Request, session: dict[str, object]) -> CurrentUser:
 
 
 async def get_current_user(request: Request) -> CurrentUser:
-    """The authenticated user; 401 when the request carries no valid credentials."""
+    """The authenticated user; 401 when the request carries no valid credentials.
+
+    The outcome (the user, or the 401/403) is kept for the rest of the request, so the credentials
+    are checked once however many dependencies ask (see :func:`authenticate_first`).
+    """
+    outcome = getattr(request.state, "auth_outcome", None)
+    if isinstance(outcome, CurrentUser):
+        return outcome
+    if isinstance(outcome, HTTPException):
+        raise outcome
+    try:
+        user = await _authenticate(request)
+    except HTTPException as exc:
+        request.state.auth_outcome = exc
+        raise
+    request.state.auth_outcome = user
+    return user
+
+
+async def authenticate_first(request: Request) -> None:
+    """Check the credentials now, without failing; the route's own auth dependency fails later.
+
+    The DB connection dependency takes its pooled connection only after this, so a request never
+    holds one connection while the login lookup waits for another (a pool-wide deadlock under load).
+    """
+    try:
+        await get_current_user(request)
+    except HTTPException:
+        pass
+
+
+async def _authenticate(request: Request) -> CurrentUser:
     header = request.headers.get("authorization")
     if header:
         return await run_in_threadpool(_from_authorization, request, header)

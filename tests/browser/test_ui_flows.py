@@ -103,10 +103,10 @@ def test_pause_toggle_in_the_dag_list(page: Page, live: LiveUpdraft) -> None:
 
     switch.click()
     live.wait_until("browser_other to be paused", paused, 10)
-    expect(toggle).to_be_checked()
+    expect(toggle).not_to_be_checked()  # checked means active
     switch.click()
     live.wait_until("browser_other to be unpaused", lambda: not paused(), 10)
-    expect(toggle).not_to_be_checked()
+    expect(toggle).to_be_checked()
 
 
 def test_trigger_with_a_param_and_watch_the_grid_turn_green(page: Page, live: LiveUpdraft) -> None:

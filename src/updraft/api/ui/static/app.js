@@ -67,23 +67,30 @@
     });
   }
 
-  /* Call fn now and then every `ms` while the page is visible; returns a stopper. fn may return
-     a number of milliseconds to wait next instead. */
+  /* Call fn now and then every `ms` while the page is visible; fn may return a number of
+     milliseconds to wait next instead. Returns a stopper; `stopper.now()` polls at once (after
+     the poll in flight, if any) and restarts the timer, e.g. right after an action. */
   function poll(fn, ms) {
-    let timer = null, stopped = false;
+    let timer = null, stopped = false, running = false, again = false;
     const run = async () => {
       if (stopped) return;
+      clearTimeout(timer);
+      if (running) { again = true; return; }
+      running = true;
       let next = ms;
       if (!document.hidden) {
         try { const r = await fn(); if (typeof r === "number") next = r; } catch (e) { console.error(e); }
       }
-      if (!stopped) timer = setTimeout(run, next);
+      running = false;
+      if (stopped) return;
+      if (again) { again = false; run(); return; }
+      timer = setTimeout(run, next);
     };
-    document.addEventListener("visibilitychange", () => {
-      if (!document.hidden && !stopped) { clearTimeout(timer); run(); }
-    });
+    document.addEventListener("visibilitychange", () => { if (!document.hidden) run(); });
     run();
-    return () => { stopped = true; clearTimeout(timer); };
+    const stop = () => { stopped = true; clearTimeout(timer); };
+    stop.now = run;
+    return stop;
   }
 
   function parseDate(v) { return v ? new Date(v) : null; }

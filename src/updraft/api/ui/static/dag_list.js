@@ -43,7 +43,7 @@
   function row(dag) {
     const id = U.esc(dag.dag_id);
     const toggle = `<label class="switch" title="${dag.is_paused ? "Paused: click to unpause" : "Active: click to pause"}">
-      <input type="checkbox" class="pause-toggle" data-dag-id="${id}" ${dag.is_paused ? "checked" : ""} ${canPause ? "" : "disabled"}>
+      <input type="checkbox" class="pause-toggle" aria-label="${id} is active (not paused)" data-dag-id="${id}" ${dag.is_paused ? "" : "checked"} ${canPause ? "" : "disabled"}>
       <span></span></label>`;
     const tags = dag.tags.map((t) => `<span class="tag" data-tag="${U.esc(t)}">${U.esc(t)}</span>`).join("");
     const last = dag.last_run
@@ -119,13 +119,13 @@
   body.addEventListener("change", async (event) => {
     const box = event.target.closest(".pause-toggle");
     if (!box) return;
-    const paused = box.checked;
+    const paused = !box.checked;
     box.disabled = true;
     try {
       await U.api("PATCH", `/api/v2/dags/${U.enc(box.dataset.dagId)}`, { is_paused: paused });
       U.toast(`${box.dataset.dagId} ${paused ? "paused" : "unpaused"}`);
     } catch (e) {
-      box.checked = !paused;
+      box.checked = paused;
       U.toast(e.message, true);
     } finally {
       box.disabled = false;

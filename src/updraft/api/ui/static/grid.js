@@ -165,11 +165,10 @@
     setCollapsed(data ? data.rows.filter((r) => r.group).map((r) => r.id) : [], true));
   limitSelect.addEventListener("change", () => {
     localStorage.setItem(limitKey, limitSelect.value);
-    etag = null; shapeKey = ""; load();
+    etag = null; shapeKey = ""; poller.now();
   });
-  document.addEventListener("updraft:changed", () => { etag = null; load(); });
-
-  U.poll(load, 1500);
+  const poller = U.poll(load, 1500);
+  document.addEventListener("updraft:changed", () => { etag = null; poller.now(); });
   const initialTask = new URLSearchParams(location.search).get("task_id");
   if (initialTask && selected.runId) {
     selected.taskId = initialTask;

@@ -8,7 +8,7 @@ httpx clients call each endpoint in turn; it prints p50/p95/max latency and requ
 goals: DAG list (``GET /api/v2/dags?limit=100``) p95 <= 150 ms, grid data (``GET
 /ui/grid/{dag_id}?limit=50``, when the server has that route) p95 <= 300 ms.
 
-Usage: python benchmarks/api_latency.py [--requests N] [--clients N] [--json FILE]
+Usage: python benchmarks/api_latency.py [--requests N] [--clients N] [--workers N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -133,9 +133,11 @@ def build_db() -> None:
         )
 
 
-def start_server(port: int, log: Path) -> subprocess.Popen[bytes]:
+def start_server(port: int, log: Path, workers: int | None = None) -> subprocess.Popen[bytes]:
     updraft = Path(sys.executable).with_name("updraft")
     command = [str(updraft), "api-server", "--host", "127.0.0.1", "--port", str(port)]
+    if workers is not None:
+        command += ["--workers", str(workers)]
     with log.open("wb") as out:
         proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
@@ -194,6 +196,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
     parser.add_argument("--server-log", type=Path, default=None, help="keep the api-server's output here")
+    parser.add_argument(
+        "--workers", type=int, default=None, help="api-server worker processes (default: api.workers)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="updraft-api-bench-") as tmp:
@@ -212,7 +217,7 @@ def main() -> None:
         )
 
         port = _free_port()
-        server = start_server(port, home / "api-server.log")
+        server = start_server(port, home / "api-server.log", args.workers)
         results: dict[str, Any] = {}
         try:
             base = f"http://127.0.0.1:{port}"

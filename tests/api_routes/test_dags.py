@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
+
+from updraft.core.db.engine import get_engine
 
 
 def test_list_dags_shape_filters_and_paging(client: TestClient) -> None:
@@ -68,3 +71,24 @@ def test_dag_source(client: TestClient) -> None:
 def test_delete_dag(client: TestClient) -> None:
     assert client.delete("/api/v2/dags/other_dag").status_code == 204
     assert client.get("/api/v2/dags/other_dag").status_code == 404
+
+
+def test_dag_list_queries_do_not_grow_with_the_page(client: TestClient) -> None:
+    # One query per batch (count, page, tags), never one per DAG: the UI polls this list.
+    statements: list[str] = []
+    engine = get_engine()
+
+    def listener(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        one = client.get("/api/v2/dags", params={"limit": 1}).json()
+        per_page_of_one = len(statements)
+        statements.clear()
+        everything = client.get("/api/v2/dags", params={"limit": 100}).json()
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len(one["dags"]) == 1 and len(everything["dags"]) == everything["total_entries"] == 3
+    assert len(statements) == per_page_of_one
+    assert [t["name"] for t in everything["dags"][0]["tags"]] == ["beta"]  # api_failing, sorted first

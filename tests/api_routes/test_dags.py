@@ -92,3 +92,22 @@ def test_dag_list_queries_do_not_grow_with_the_page(client: TestClient) -> None:
     assert len(one["dags"]) == 1 and len(everything["dags"]) == everything["total_entries"] == 3
     assert len(statements) == per_page_of_one
     assert [t["name"] for t in everything["dags"][0]["tags"]] == ["beta"]  # api_failing, sorted first
+
+
+def test_dag_list_is_served_from_cache_until_a_dag_changes(client: TestClient) -> None:
+    from updraft.core import dag_admin
+
+    first = client.get("/api/v2/dags", params={"limit": 100})
+    again = client.get(
+        "/api/v2/dags", params={"limit": 100}, headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert again.status_code == 304
+    # A change made outside the API (here: as `updraft dags pause` does) shows at once.
+    was_paused = {d["dag_id"]: d["is_paused"] for d in first.json()["dags"]}["other_dag"]
+    with get_engine().begin() as conn:
+        assert dag_admin.set_paused(conn, ["other_dag"], not was_paused) == ["other_dag"]
+    changed = client.get(
+        "/api/v2/dags", params={"limit": 100}, headers={"If-None-Match": first.headers["etag"]}
+    )
+    assert changed.status_code == 200
+    assert {d["dag_id"]: d["is_paused"] for d in changed.json()["dags"]}["other_dag"] is not was_paused

@@ -136,6 +136,13 @@ DEFAULTS: tuple[ConfigOption, ...] = (
     _opt("api", "host", "127.0.0.1", "Address the API server (and `updraft standalone`) listens on."),
     _opt("api", "port", "8080", "Port the API server (and `updraft standalone`) listens on."),
     _opt("api", "workers", "1", "Worker processes of `updraft api-server`."),
+    _opt(
+        "api",
+        "worker_threads",
+        "4",
+        "Threads per API worker that run request handlers; few avoid thrashing Python's lock, more help "
+        "when handlers wait on a slow database.",
+    ),
     _opt("api", "access_token_expiration", "86400", "Seconds a token from POST /auth/token stays valid."),
     _opt(
         "api",

@@ -196,18 +196,20 @@ def create_user(
 
 
 def _infos(conn: Connection, where: Any = None) -> list[UserInfo]:
-    query = select(_USER).order_by(_USER.c.username)
+    """Users (all, or those matching ``where``) with their roles, in one query."""
+    query = (
+        select(_USER, _ROLE.c.role)
+        .outerjoin(_ROLE, _ROLE.c.user_id == _USER.c.id)
+        .order_by(_USER.c.username, _ROLE.c.role)
+    )
     if where is not None:
         query = query.where(where)
-    users = conn.execute(query).mappings().all()
-    if not users:
-        return []
-    role_query = select(_ROLE.c.user_id, _ROLE.c.role)
-    if where is not None:
-        role_query = role_query.where(_ROLE.c.user_id.in_([u["id"] for u in users]))
+    users: dict[int, Any] = {}
     roles: dict[int, list[str]] = {}
-    for user_id, role in conn.execute(role_query):
-        roles.setdefault(user_id, []).append(role)
+    for row in conn.execute(query).mappings():
+        users.setdefault(row["id"], row)
+        if row["role"] is not None:
+            roles.setdefault(row["id"], []).append(row["role"])
     return [
         UserInfo(
             id=u["id"],
@@ -216,12 +218,12 @@ def _infos(conn: Connection, where: Any = None) -> list[UserInfo]:
             last_name=u["last_name"],
             email=u["email"],
             active=bool(u["active"]),
-            roles=tuple(sorted(roles.get(u["id"], []))),
+            roles=tuple(roles.get(u["id"], [])),
             created_at=u["created_at"],
             last_login=u["last_login"],
             failed_login_count=u["failed_login_count"],
         )
-        for u in users
+        for u in users.values()
     ]
 
 

@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 from pydantic import BaseModel
-from sqlalchemy import Connection, Table, or_, select
+from sqlalchemy import Connection, Table, func, or_, select
 
 from updraft.api.audit import record_event
+from updraft.api.response_cache import StampedCache
 from updraft.api.routes.deps import (
     Body,
     Conn,
@@ -35,6 +36,7 @@ from updraft.core.scheduler.wakeup import notify_scheduler
 from updraft.sdk.serialization import SerializedDag, SerializedTask
 
 router = APIRouter(tags=["DAG"])
+_PAGES = StampedCache()
 _DAG: Table = DagModel.__table__  # type: ignore[assignment]
 _TAG: Table = DagTag.__table__  # type: ignore[assignment]
 # Timetable summaries of DAGs without a periodic schedule (not backfillable).
@@ -261,6 +263,7 @@ def _task(task: SerializedTask) -> TaskResponse:
 
 @router.get("/dags", response_model=DAGCollectionResponse)
 def get_dags(
+    request: Request,
     conn: Conn,
     user: Annotated[CurrentUser, Depends(require(Permission.DAGS_READ))],
     limit: Limit = 50,
@@ -277,7 +280,9 @@ def get_dags(
     """DAGs, filtered and paged. ``dag_id_pattern`` is a case-insensitive SQL LIKE search
     (``%`` and ``_`` are wildcards); ``only_active`` is Airflow 2's name of ``exclude_stale``.
 
-    Four queries whatever the page size. The page is validated once and serialized by pydantic-core
+    Four queries whatever the page size, and one while no DAG row or tag changed: built pages are
+    kept per query string, stamped with the DAG count, the latest ``dag.updated_at`` and the tag
+    count (see ``updraft.api.response_cache``). The page is validated once and serialized by pydantic-core
     straight to JSON: the UI's DAG list polls this, and with 100 DAGs per page FastAPI's generic
     encoding of the returned model cost about as much as the queries."""
     query = _columns()
@@ -298,13 +303,26 @@ def get_dags(
             query = query.where(_DAG.c.dag_id.in_(tagged))
     if owners:
         query = query.where(or_(*(_DAG.c.owners.ilike(f"%{owner}%") for owner in owners)))
-    total = count_of(conn, query)
-    rows = conn.execute(apply_order(query, order_by, _ORDER, ["dag_id"]).limit(limit).offset(offset)).all()
-    tag_map = _tags_of(conn, [row.dag_id for row in rows])
-    page = DAGCollectionResponse.model_validate(
-        {"dags": [_dag_fields(row, tag_map[row.dag_id]) for row in rows], "total_entries": total}
-    )
-    return Response(page.model_dump_json(), media_type="application/json")
+    ordered = apply_order(query, order_by, _ORDER, ["dag_id"])  # 400 on a bad order_by, before caching
+    key = tuple(sorted(request.query_params.multi_items()))
+    stamp = conn.execute(
+        select(
+            func.count(),
+            func.max(_DAG.c.updated_at),
+            select(func.count()).select_from(_TAG).scalar_subquery(),
+        )
+    ).one()
+
+    def build() -> bytes:
+        total = count_of(conn, query)
+        rows = conn.execute(ordered.limit(limit).offset(offset)).all()
+        tag_map = _tags_of(conn, [row.dag_id for row in rows])
+        page = DAGCollectionResponse.model_validate(
+            {"dags": [_dag_fields(row, tag_map[row.dag_id]) for row in rows], "total_entries": total}
+        )
+        return page.model_dump_json().encode()
+
+    return _PAGES.respond(request, key, tuple(stamp), build)
 
 
 @router.get("/dags/{dag_id}")

@@ -80,7 +80,12 @@ def conflict(detail: str) -> HTTPException:
 
 def count_of(conn: Connection, query: Select[Any]) -> int:
     """How many rows ``query`` (without limit/offset/order) returns."""
-    return int(conn.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+    query = query.order_by(None)
+    if query._group_by_clauses or query._distinct or query._limit_clause is not None:
+        counted = select(func.count()).select_from(query.subquery())
+    else:  # the same filters with count(*) in place of the columns: no subquery to materialize
+        counted = query.with_only_columns(func.count(), maintain_column_froms=True)
+    return int(conn.scalar(counted) or 0)
 
 
 def apply_order(

@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from fastapi import HTTPException, Request, Response, status
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from updraft.api.security.tokens import secret_key
 from updraft.core.config import conf
@@ -29,6 +30,7 @@ from updraft.core.config import conf
 __all__ = [
     "COOKIE_NAME",
     "CSRF_FIELD",
+    "SessionCookieMiddleware",
     "CSRF_HEADER",
     "apply_pending_session",
     "clear_session_cookie",
@@ -131,6 +133,34 @@ def apply_pending_session(request: Request, response: Response) -> None:
     pending = getattr(request.state, "pending_session", None)
     if pending is not None and COOKIE_NAME not in response.headers.get("set-cookie", ""):
         set_session_cookie(response, request, pending)
+
+
+class SessionCookieMiddleware:
+    """Pure ASGI middleware: adds the cookie of a session made during the request (see
+    :func:`csrf_token`) to the response's headers. (Starlette's ``BaseHTTPMiddleware`` would cost
+    an extra task and a streamed copy of every response.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_cookie(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                pending = scope.get("state", {}).get("pending_session")
+                headers = list(message.get("headers", []))
+                already = any(k.lower() == b"set-cookie" and COOKIE_NAME.encode() in v for k, v in headers)
+                if pending is not None and not already:
+                    carrier = Response()
+                    set_session_cookie(carrier, Request(scope), pending)
+                    headers += [(k, v) for k, v in carrier.raw_headers if k == b"set-cookie"]
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookie)
 
 
 async def submitted_csrf_token(request: Request) -> str | None:

@@ -9,16 +9,15 @@ task instances is unchanged, so many viewers of one busy DAG cost one build per 
 
 from __future__ import annotations
 
-import hashlib
 import json
-import threading
-from collections import OrderedDict, defaultdict
+from collections import defaultdict
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from sqlalchemy import Table, func, select
 
+from updraft.api.response_cache import StampedCache
 from updraft.api.routes.deps import Conn
 from updraft.api.security.dependencies import CurrentUser, require
 from updraft.api.security.permissions import Permission
@@ -106,36 +105,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-class _GridCache:
-    """The last answers, each kept with the stamp it was built for (bounded, thread-safe).
-
-    The stamp is cheap to read: the DAG version, the runs' rows, and the count and latest
-    ``updated_at`` of their task instances (every state change sets it). When it is unchanged the
-    stored answer is served without reading the task instances again.
-    """
-
-    def __init__(self, size: int = 64) -> None:
-        self._entries: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], bytes, str]] = OrderedDict()
-        self._lock = threading.Lock()
-        self.size = size
-
-    def get(self, key: tuple[Any, ...], stamp: tuple[Any, ...]) -> tuple[bytes, str] | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is None or found[0] != stamp:
-                return None
-            self._entries.move_to_end(key)
-            return found[1], found[2]
-
-    def put(self, key: tuple[Any, ...], stamp: tuple[Any, ...], payload: bytes, etag: str) -> None:
-        with self._lock:
-            self._entries[key] = (stamp, payload, etag)
-            self._entries.move_to_end(key)
-            while len(self._entries) > self.size:
-                self._entries.popitem(last=False)
-
-
-_CACHE = _GridCache()
+_CACHE = StampedCache()
 
 
 def _build(dag_id: str, version: int, dag: SerializedDag, runs: list[Any], by_task: dict[str, Any]) -> bytes:
@@ -202,8 +172,8 @@ def grid(
     count, changed = conn.execute(select(func.count(), func.max(_TI.c.updated_at)).where(*in_runs)).one()
     key = (dag_id, limit, before)
     stamp = (version, tuple(tuple(run) for run in runs), count, changed)
-    cached = _CACHE.get(key, stamp)
-    if cached is None:
+
+    def build() -> bytes:
         by_task: dict[str, list[list[str | None]]] = defaultdict(lambda: [[] for _ in runs])
         if runs:
             column = {run_id: index for index, run_id in enumerate(run_ids)}
@@ -211,11 +181,6 @@ def grid(
                 select(_TI.c.run_id, _TI.c.task_id, _TI.c.state).where(*in_runs)
             ):
                 by_task[task_id][column[run_id]].append(state)
-        payload = _build(dag_id, version, dag, runs, by_task)
-        cached = payload, '"' + hashlib.blake2b(payload, digest_size=12).hexdigest() + '"'
-        _CACHE.put(key, stamp, *cached)
-    payload, etag = cached
-    headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if request.headers.get("if-none-match") == etag:
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(payload, media_type="application/json", headers=headers)
+        return _build(dag_id, version, dag, runs, by_task)
+
+    return _CACHE.respond(request, key, stamp, build)

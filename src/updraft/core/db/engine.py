@@ -80,6 +80,10 @@ def _build_engine(url: URL) -> Engine:
     backend = url.get_backend_name()
     if backend == "sqlite":
         kwargs["connect_args"] = {"check_same_thread": False}
+        # SQLite connections are cheap to keep and dear to open (the pragmas run on each): keep
+        # enough for a busy API server's thread pool instead of opening and closing overflow ones.
+        kwargs["pool_size"] = 20
+        kwargs["max_overflow"] = 20
         if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
             Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     elif backend == "postgresql":

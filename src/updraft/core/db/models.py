@@ -98,6 +98,8 @@ class DagModel(Base):
     next_dagrun_data_interval_start: Mapped[datetime | None] = mapped_column(UtcDateTime)
     next_dagrun_data_interval_end: Mapped[datetime | None] = mapped_column(UtcDateTime)
     next_dagrun_create_after: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Set on every insert and update (SQLAlchemy's onupdate): readers cache pages of DAGs by it.
+    updated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
 
     tags: Mapped[list[DagTag]] = relationship(
         back_populates="dag", cascade="all, delete-orphan", passive_deletes=True

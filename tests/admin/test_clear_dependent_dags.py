@@ -104,3 +104,30 @@ def test_marker_arguments_are_checked():
         ExternalTaskMarker(task_id="m", external_dag_id="d", external_task_id="t", recursion_depth=0)
     with pytest.raises(TypeError, match="logical_date must be a datetime or a string"):
         ExternalTaskMarker(task_id="m", external_dag_id="d", external_task_id="t", logical_date=5)  # type: ignore[arg-type]
+
+
+def test_the_clear_api_follows_markers_with_include_downstream_dags(admin: Admin):
+    from fastapi.testclient import TestClient
+
+    from tests.api_routes.conftest import make_app
+
+    runs = _setup(admin)
+    body = {"dag_run_id": runs["parent"], "task_ids": ["mark_child"], "only_failed": False}
+    with TestClient(make_app()) as client:
+        alone = client.post("/api/v2/dags/parent/clearTaskInstances", json=body).json()
+        assert [(t["dag_id"], t["task_id"]) for t in alone["task_instances"]] == [("parent", "mark_child")]
+        answer = client.post(
+            "/api/v2/dags/parent/clearTaskInstances",
+            json=body | {"include_downstream_dags": True, "dry_run": False},
+        )
+    assert answer.status_code == 200, answer.text
+    cleared = [(t["dag_id"], t["task_id"], t["state"]) for t in answer.json()["task_instances"]]
+    assert cleared == [
+        ("parent", "mark_child", None),
+        ("child", "mark_grandchild", None),
+        ("child", "wait", None),
+        ("child", "work", None),
+        ("grandchild", "end", None),
+        ("grandchild", "start", None),
+    ]
+    assert admin.states("child", runs["child"])["unrelated"] == "success"

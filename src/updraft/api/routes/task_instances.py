@@ -81,6 +81,8 @@ class ClearTaskInstancesBody(Body):
     include_future: bool = False
     include_past: bool = False
     prevent_running_task: bool = False  # refuse (400) rather than clear a running task instance
+    # Follow ExternalTaskMarkers into the DAGs they point at (Airflow 2's "recursive" clear).
+    include_downstream_dags: bool = False
 
 
 class PatchTaskInstanceBody(Body):
@@ -329,6 +331,7 @@ def post_clear_task_instances(
         "downstream": body.include_downstream,
         "only_failed": body.only_failed,
         "only_running": body.only_running,
+        "dependent_dags": body.include_downstream_dags,
     }
     try:
         if body.prevent_running_task and not body.dry_run:
@@ -346,7 +349,7 @@ def post_clear_task_instances(
         raise not_found(str(exc)) from None
     except ClearError as exc:
         raise bad_request(str(exc)) from None
-    before = {(ti.run_id, ti.task_id, ti.map_index): ti.state for ti in picked}
+    before = {(ti.dag_id, ti.run_id, ti.task_id, ti.map_index): ti.state for ti in picked}
     if not body.dry_run and picked:
         extra = body.model_dump(mode="json", exclude_defaults=True) | {"cleared": len(picked)}
         record_event(
@@ -354,15 +357,16 @@ def post_clear_task_instances(
         )
         conn.commit()
         notify_scheduler()
-    items = []
-    if picked:
+    by_key: dict[tuple[str, str, str, int], Any] = {}
+    for other_dag in sorted({key[0] for key in before}):  # more than one with include_downstream_dags
+        mine = [key for key in before if key[0] == other_dag]
         rows = conn.execute(
             ti_query().where(
-                TI.c.dag_id == dag_id,
-                TI.c.run_id.in_(sorted({k[0] for k in before})),
-                TI.c.task_id.in_(sorted({k[1] for k in before})),
+                TI.c.dag_id == other_dag,
+                TI.c.run_id.in_(sorted({k[1] for k in mine})),
+                TI.c.task_id.in_(sorted({k[2] for k in mine})),
             )
         ).all()
-        by_key = {(r.run_id, r.task_id, r.map_index): r for r in rows}
-        items = [ti_response(by_key[key]) for key in before if key in by_key]
+        by_key.update({(r.dag_id, r.run_id, r.task_id, r.map_index): r for r in rows})
+    items = [ti_response(by_key[key]) for key in before if key in by_key]
     return TaskInstanceCollectionResponse(task_instances=items, total_entries=len(items))

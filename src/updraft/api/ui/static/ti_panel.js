@@ -208,11 +208,12 @@
 
   function options() {
     const on = (id) => { const el = document.getElementById(id); return !!(el && el.checked); };
-    return { downstream: on("ti-opt-downstream"), upstream: on("ti-opt-upstream"), past: on("ti-opt-past"), future: on("ti-opt-future"), onlyFailed: on("ti-opt-failed") };
+    return { downstream: on("ti-opt-downstream"), upstream: on("ti-opt-upstream"), past: on("ti-opt-past"), future: on("ti-opt-future"), onlyFailed: on("ti-opt-failed"), recursive: on("ti-opt-recursive") };
   }
 
   function describe(tis) {
-    return tis.map((t) => `${t.task_id}${t.map_index >= 0 ? ` [${t.map_index}]` : ""} · ${t.dag_run_id} (${t.state || "no status"})`);
+    const here = (current || currentRun || {}).dagId;
+    return tis.map((t) => `${t.dag_id && t.dag_id !== here ? `${t.dag_id}.` : ""}${t.task_id}${t.map_index >= 0 ? ` [${t.map_index}]` : ""} · ${t.dag_run_id} (${t.state || "no status"})`);
   }
 
   async function clearTask() {
@@ -220,6 +221,7 @@
     const body = {
       dag_run_id: current.runId, task_ids: [current.taskId], include_downstream: o.downstream,
       include_upstream: o.upstream, include_past: o.past, include_future: o.future, only_failed: o.onlyFailed,
+      include_downstream_dags: o.recursive,
     };
     const url = `/api/v2/dags/${U.enc(current.dagId)}/clearTaskInstances`;
     try {

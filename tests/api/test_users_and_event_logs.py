@@ -108,8 +108,9 @@ def test_event_logs_record_user_writes(api: Api) -> None:
     assert logs["total_entries"] == 3 and "other-pass" not in str(logs) and "s3cret" not in str(logs)
     first = logs["event_logs"][0]
     assert set(first) == {"event_log_id", "when", "dag_id", "task_id", "run_id", "map_index", "try_number",
-                          "event", "logical_date", "owner", "extra"}  # fmt: skip
+                          "event", "logical_date", "owner", "extra", "client_ip"}  # fmt: skip
     assert "alice" in first["extra"]
+    assert first["client_ip"] == "testclient"  # where the action came from (the test client's address)
 
     one = api.client.get(f"/api/v2/eventLogs/{first['event_log_id']}", headers=op)
     assert one.status_code == 200 and one.json() == first

@@ -48,6 +48,7 @@ class EventLogResponse(BaseModel):
     logical_date: datetime | None
     owner: str | None
     extra: str | None
+    client_ip: str | None = None  # Updraft's addition: where the action came from
 
 
 class EventLogCollectionResponse(BaseModel):
@@ -68,6 +69,7 @@ def _response(row: Any) -> EventLogResponse:
         logical_date=None,
         owner=row.owner,
         extra=row.extra,
+        client_ip=row.client_ip,
     )
 
 

@@ -27,6 +27,8 @@ _LAZY: dict[str, str] = {
     "XComArg": "updraft.sdk.xcom_arg",
     "TaskInstanceState": "updraft.sdk.states",
     "DagRunState": "updraft.sdk.states",
+    "Variable": "updraft.sdk.variable",
+    "mask_secret": "updraft.sdk.masking",
 }
 
 __all__ = [
@@ -39,12 +41,14 @@ __all__ = [
     "TaskGroup",
     "TaskInstanceState",
     "TriggerRule",
+    "Variable",
     "XComArg",
     "__version__",
     "chain",
     "chain_linear",
     "cross_downstream",
     "dag",
+    "mask_secret",
     "task",
     "task_group",
 ]
@@ -70,8 +74,10 @@ if TYPE_CHECKING:
     from updraft.sdk.decorators import dag, task_group
     from updraft.sdk.dependencies import chain, chain_linear, cross_downstream
     from updraft.sdk.edges import Label
+    from updraft.sdk.masking import mask_secret
     from updraft.sdk.params import Param, ParamsDict
     from updraft.sdk.states import DagRunState, TaskInstanceState
     from updraft.sdk.taskgroup import TaskGroup
     from updraft.sdk.trigger_rule import TriggerRule
+    from updraft.sdk.variable import Variable
     from updraft.sdk.xcom_arg import XComArg

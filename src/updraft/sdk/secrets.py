@@ -14,6 +14,7 @@ import os
 import threading
 
 from updraft.sdk.connection import Connection, ConnectionNotFound
+from updraft.sdk.masking import mask_connection, mask_sensitive_values
 
 __all__ = [
     "EnvironmentVariablesBackend",
@@ -77,6 +78,7 @@ def get_connection(conn_id: str) -> Connection:
     for backend in _backends:
         found = backend.get_connection(conn_id)
         if found is not None:
+            mask_connection(found.password, found.extra_dejson)  # hidden from the task's log from now on
             return found
     where = ", ".join(type(b).__name__ for b in _backends)
     raise ConnectionNotFound(
@@ -90,5 +92,6 @@ def get_variable(key: str) -> str | None:
     for backend in _backends:
         found = backend.get_variable(key)
         if found is not None:
+            mask_sensitive_values(found, key)  # a variable named like a secret is hidden from logs
             return found
     return None

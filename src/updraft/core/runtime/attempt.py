@@ -33,6 +33,7 @@ from updraft.sdk.exceptions import (
     XComValueError,
 )
 from updraft.sdk.mapping import MappedOperator
+from updraft.sdk.masking import redact
 from updraft.sdk.states import TaskInstanceState as TI
 from updraft.sdk.xcom_arg import RETURN_VALUE_KEY
 
@@ -198,7 +199,8 @@ def run_attempt(
         context = build_context(op, ti, params, prev_success, test_mode)
         if op.template_fields:
             op.render_template_fields(context)
-            rendered = {name: _json_safe(getattr(op, name, None)) for name in op.template_fields}
+            # Stored for the UI with registered secrets (and fields named like secrets) hidden.
+            rendered = redact({name: _json_safe(getattr(op, name, None)) for name in op.template_fields})
         op.pre_execute(context)
         _run_callbacks(op.on_execute_callback, context, "on_execute_callback")
         timeout = op.execution_timeout.total_seconds() if op.execution_timeout is not None else None
@@ -228,7 +230,7 @@ def run_attempt(
         raise
     except BaseException as exc:  # noqa: BLE001 - the user-code boundary
         raised = exc
-        error = f"{type(exc).__name__}: {exc}"
+        error = redact(f"{type(exc).__name__}: {exc}")  # the try history never shows a secret
         log.error("Task failed with exception\n%s", "".join(traceback.format_exception(exc)).rstrip())
         retriable = not isinstance(exc, UpdraftFailException) and ti.try_number <= ti.max_tries
         state = TI.UP_FOR_RETRY if retriable else TI.FAILED

@@ -32,6 +32,7 @@ from updraft.core.trigger_rules import UpstreamCounts, Verdict, evaluate
 from updraft.sdk.abstractoperator import AbstractOperator
 from updraft.sdk.dag import DAG
 from updraft.sdk.mapping import MappedOperator
+from updraft.sdk.masking import redact
 from updraft.sdk.states import DagRunState
 from updraft.sdk.states import TaskInstanceState as TI
 
@@ -221,7 +222,7 @@ class LocalRunDriver:
             context = build_context(task, lookup_ti, self.params, self.prev_success, test_mode=True)
             kwargs_list = task.expand_kwargs_at_runtime(context, self.max_map_length)
         except Exception as exc:  # noqa: BLE001 - the user's expand input failed to resolve
-            message = f"cannot expand mapped task {task.task_id!r}: {type(exc).__name__}: {exc}"
+            message = redact(f"cannot expand mapped task {task.task_id!r}: {type(exc).__name__}: {exc}")
             log.error(message)
             self._settle(task.task_id, TI.FAILED, error=message)
             return

@@ -1,4 +1,5 @@
-"""One log file per task attempt, with the task's logging and its stdout/stderr in it.
+"""One log file per task attempt, with the task's logging and its stdout/stderr in it (registered
+secrets masked, see ``updraft.sdk.masking``).
 
 Layout (as Airflow 3): ``<base>/dag_id=D/run_id=R/task_id=T[/map_index=N]/attempt=K.log``.
 """
@@ -12,6 +13,8 @@ import time
 from pathlib import Path
 from types import TracebackType
 from typing import TextIO
+
+from updraft.sdk.masking import SecretsMaskingFilter
 
 LOG_FORMAT = "[%(asctime)s] {%(filename)s:%(lineno)d} %(levelname)s - %(message)s"
 
@@ -81,6 +84,8 @@ class AttemptLog:
             echo_handler = logging.StreamHandler(self.echo)
             echo_handler.setFormatter(_Formatter(LOG_FORMAT))
             handlers.append(echo_handler)
+        for handler in handlers:  # registered secrets never reach the file or the console
+            handler.addFilter(SecretsMaskingFilter())
         self._handlers = handlers
         root = logging.getLogger()
         self._root_level = root.level

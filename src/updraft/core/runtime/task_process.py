@@ -36,6 +36,7 @@ from updraft.core.scheduler.wakeup import notify_run_changed
 from updraft.sdk.dag import DAG
 from updraft.sdk.exceptions import UpdraftException
 from updraft.sdk.mapping import MappedOperator
+from updraft.sdk.masking import redact
 from updraft.sdk.params import merge_conf_into_params
 from updraft.sdk.states import TaskInstanceState as TI
 
@@ -348,7 +349,8 @@ def _expand(
             count = len(task.expand_kwargs_at_runtime(context, conf.getint("core", "max_map_length")))
             error = None
         except Exception as exc:  # noqa: BLE001 - the user's expand input failed to resolve
-            count, error = 0, f"cannot expand mapped task {task.task_id!r}: {type(exc).__name__}: {exc}"
+            count = 0
+            error = redact(f"cannot expand mapped task {task.task_id!r}: {type(exc).__name__}: {exc}")
             log.error(error)
         else:
             log.info("expanding %s into %d instances", task.task_id, count)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from updraft.operators.bash import BashOperator
     from updraft.operators.branch import BaseBranchOperator, BranchMixIn
+    from updraft.operators.email import EmailOperator
     from updraft.operators.empty import DummyOperator, EmptyOperator
     from updraft.operators.latest_only import LatestOnlyOperator
     from updraft.operators.python import BranchPythonOperator, PythonOperator, ShortCircuitOperator
@@ -34,6 +35,7 @@ __all__ = [
     "DateTimeSensor",
     "DayOfWeekSensor",
     "DummyOperator",
+    "EmailOperator",
     "EmptyOperator",
     "ExternalTaskSensor",
     "FileSensor",
@@ -52,6 +54,7 @@ _WHERE = {
     "BranchMixIn": "updraft.operators.branch",
     "BranchPythonOperator": "updraft.operators.python",
     "DummyOperator": "updraft.operators.empty",
+    "EmailOperator": "updraft.operators.email",
     "EmptyOperator": "updraft.operators.empty",
     "PythonOperator": "updraft.operators.python",
     "ShortCircuitOperator": "updraft.operators.python",

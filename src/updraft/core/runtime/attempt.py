@@ -19,6 +19,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from updraft.core.alarms import raise_after
+from updraft.core.runtime.alerts import send_alert_email
 from updraft.core.runtime.context import build_context
 from updraft.core.runtime.task_instance import RuntimeTaskInstance
 from updraft.sdk.abstractoperator import AbstractOperator
@@ -253,6 +254,7 @@ def run_attempt(
         outcome.skipped_downstream = set(ti.skipped_downstream)
     # Callbacks see the outcome on the ti, as in Airflow.
     ti.state, ti.end_date = state, end
+    send_alert_email(op or task, ti, state, raised)  # email_on_failure / email_on_retry
     _finish_callbacks(op or task, context, state, raised)
     log.info("Finished %s with state %s after %.3fs", ti, state.value, outcome.duration)
     return outcome

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Select, Table, and_, select
 from updraft.api.routes.deps import not_found
 from updraft.api.routes.lookups import require_dag, run_row
 from updraft.core.db.models import DagRun, TaskInstance
+from updraft.sdk.masking import redact
 
 __all__ = ["TaskInstanceCollectionResponse", "TaskInstanceResponse", "ti_query", "ti_response", "ti_row"]
 
@@ -68,7 +69,8 @@ def ti_query() -> Select[Any]:
 
 
 def ti_response(row: Any) -> TaskInstanceResponse:
-    rendered = row.rendered_fields if isinstance(row.rendered_fields, dict) else {}
+    # Masked when stored; fields named like secrets are hidden again here, should an old row hold one.
+    rendered = redact(row.rendered_fields) if isinstance(row.rendered_fields, dict) else {}
     return TaskInstanceResponse(
         id=UUID(int=row.id),  # Airflow 3's ids are UUIDs; ours is the row's integer key
         task_id=row.task_id,

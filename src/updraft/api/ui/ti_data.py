@@ -24,6 +24,7 @@ from updraft.api.ui.pages import render_markdown
 from updraft.core.clear import select_task_ids
 from updraft.core.dag_runs import DagNotStored
 from updraft.core.db.models import DagRun, TaskInstance, TaskInstanceHistory, XCom
+from updraft.sdk.masking import redact
 
 __all__ = ["router"]
 
@@ -111,7 +112,7 @@ def task_instance_panel(
     if chosen is None:
         return answer
     answer["instance"] = _pick(chosen, _TI_FIELDS)
-    answer["rendered_fields"] = chosen.rendered_fields or {}
+    answer["rendered_fields"] = redact(chosen.rendered_fields or {})  # fields named like secrets hidden
     history = conn.execute(
         select(_TIH).where(
             _TIH.c.dag_id == dag_id, _TIH.c.run_id == run_id, _TIH.c.task_id == task_id,

@@ -161,6 +161,9 @@ DEFAULTS: tuple[ConfigOption, ...] = (
     ),
     _opt("api", "login_rate_limit", "5", "Failed logins per username or client address before a 429."),
     _opt("api", "login_rate_window", "60", "Seconds over which failed logins are counted."),
+    _opt("secrets", "backend", "", "SecretsBackend class (dotted path) asked after env vars, before the DB."),
+    _opt("secrets", "backend_kwargs", "", "JSON keyword arguments of [secrets] backend.", sensitive=True),
+    _opt("core", "test_connection", "Disabled", "Enabled: the API may test connections with their hooks."),
 )
 
 _DEFAULTS_BY_KEY: dict[tuple[str, str], ConfigOption] = {(o.section, o.key): o for o in DEFAULTS}

@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 import schemathesis
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
@@ -65,6 +66,9 @@ with DAG("fuzz_dag", start_date=datetime(2024, 1, 1, tzinfo=timezone.utc), sched
     PythonOperator(task_id="push", python_callable=lambda: {"n": 1}) >> EmptyOperator(task_id="after")
 """
 
+#: The template DB's secrets are encrypted with this key, which every copy must be read with.
+FERNET_KEY = Fernet.generate_key().decode()
+
 # The OpenAPI document does not depend on the DB, so the schema is read once, at collection.
 schema = schemathesis.openapi.from_dict(create_app(None).openapi())
 
@@ -90,6 +94,7 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
             if name.startswith(("UPDRAFT__", "AIRFLOW__")):
                 env.delenv(name)
         env.setenv("UPDRAFT_HOME", str(home))
+        env.setenv("UPDRAFT__CORE__FERNET_KEY", FERNET_KEY)  # copies of this DB live in other homes
         env.setenv("UPDRAFT__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{database}")
         conf.reload()
         dispose_engines()
@@ -133,6 +138,7 @@ def fuzz_app(template_db: Path, updraft_home: Path, monkeypatch: pytest.MonkeyPa
     shutil.copyfile(template_db, database)
     url = f"sqlite:///{database}"
     monkeypatch.setenv("UPDRAFT__DATABASE__SQL_ALCHEMY_CONN", url)
+    monkeypatch.setenv("UPDRAFT__CORE__FERNET_KEY", FERNET_KEY)
     engine: Engine = get_engine(url)
     return create_app(engine)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.api_routes.conftest import TOO_BIG, assert_rejects_field
 from updraft.core.db.engine import get_engine
-from updraft.core.db.models import Log
+from updraft.core.db.models import Log, Variable
 
 
 def test_pools_crud(client: TestClient) -> None:
@@ -39,7 +40,10 @@ def test_pools_crud(client: TestClient) -> None:
 def test_variables_crud(client: TestClient) -> None:
     created = client.post("/api/v2/variables", json={"key": "greeting", "value": "hi", "description": "d"})
     assert created.status_code == 201
-    assert created.json() == {"key": "greeting", "value": "hi", "description": "d", "is_encrypted": False}
+    assert created.json() == {"key": "greeting", "value": "hi", "description": "d", "is_encrypted": True}
+    with get_engine().connect() as conn:
+        stored = conn.scalar(select(Variable.val).where(Variable.key == "greeting"))
+    assert stored and stored != "hi"  # encrypted at rest, decrypted for the answer
     assert client.post("/api/v2/variables", json={"key": "greeting", "value": "x"}).status_code == 409
     client.post("/api/v2/variables", json={"key": "db_password", "value": "hunter2"})
     assert client.get("/api/v2/variables/db_password").json()["value"] == "***"
@@ -89,6 +93,23 @@ def test_connections_never_return_passwords(client: TestClient) -> None:
     assert bad_extra.status_code == 400 and "extra" in bad_extra.json()["detail"]
     assert client.delete("/api/v2/connections/my_db").status_code == 204
     assert client.get("/api/v2/connections/my_db").status_code == 404
+
+
+def test_testing_a_connection_is_disabled_by_default(client: TestClient) -> None:
+    body = {"connection_id": "t", "conn_type": "http", "host": "localhost", "port": 1}
+    refused = client.post("/api/v2/connections/test", json=body)
+    assert refused.status_code == 403 and "test_connection" in refused.json()["detail"]
+
+
+def test_testing_a_connection_when_enabled(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UPDRAFT__CORE__TEST_CONNECTION", "Enabled")
+    unknown = client.post("/api/v2/connections/test", json={"connection_id": "t", "conn_type": "nosuchtype"})
+    assert unknown.status_code == 200
+    assert unknown.json()["status"] is False and "nosuchtype" in unknown.json()["message"]
+    # Port 1 on localhost refuses connections: the HTTP hook's test reports the failure.
+    body = {"connection_id": "t", "conn_type": "http", "host": "127.0.0.1", "port": 1}
+    failed = client.post("/api/v2/connections/test", json=body)
+    assert failed.status_code == 200 and failed.json()["status"] is False and failed.json()["message"]
 
 
 def test_viewer_cannot_manage_config(viewer: TestClient) -> None:

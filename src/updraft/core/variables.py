@@ -1,58 +1,33 @@
-"""Reading and writing Variables: ``UPDRAFT_VAR_<KEY>`` (or ``AIRFLOW_VAR_<KEY>``) env vars, then the DB."""
+"""Reading and writing Variables through the secrets chain: ``UPDRAFT_VAR_<KEY>`` (or
+``AIRFLOW_VAR_<KEY>``) env vars, the configured backend, then the metadata DB (values encrypted)."""
 
 from __future__ import annotations
 
-import json
-import os
 from typing import Any
 
-from sqlalchemy import select
+from updraft.core.secrets_chain import ensure_secrets_chain
+from updraft.sdk import secrets
+from updraft.sdk.variable import NOTSET, Variable, VariableNotFound
 
-from updraft.core.db.engine import create_session
-from updraft.core.db.models import Variable
+__all__ = ["VariableAccessor", "VariableNotFound", "get_variable", "get_variable_text", "set_variable"]
 
-_MISSING: Any = object()
-
-
-class VariableNotFound(KeyError):
-    def __str__(self) -> str:
-        return str(self.args[0])
+_MISSING: Any = NOTSET
 
 
 def get_variable_text(key: str) -> str | None:
     """The raw text of a variable, or None when no source has it."""
-    for prefix in ("UPDRAFT_VAR_", "AIRFLOW_VAR_"):
-        value = os.environ.get(prefix + key.upper())
-        if value is not None:
-            return value
-    with create_session() as session:
-        return session.scalar(select(Variable.val).where(Variable.key == key))
+    ensure_secrets_chain()
+    return secrets.get_variable(key)
 
 
 def get_variable(key: str, default: Any = _MISSING, deserialize_json: bool = False) -> Any:
-    text = get_variable_text(key)
-    if text is None:
-        if default is _MISSING:
-            raise VariableNotFound(f"variable {key!r} does not exist (set it, or UPDRAFT_VAR_{key.upper()})")
-        return default
-    if deserialize_json:
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"variable {key!r} is not valid JSON: {exc}") from None
-    return text
+    ensure_secrets_chain()
+    return Variable.get(key, default_var=default, deserialize_json=deserialize_json)
 
 
 def set_variable(key: str, value: Any, description: str | None = None, serialize_json: bool = False) -> None:
-    text = json.dumps(value) if serialize_json else str(value)
-    with create_session() as session:
-        row = session.scalar(select(Variable).where(Variable.key == key))
-        if row is None:
-            session.add(Variable(key=key, val=text, description=description))
-        else:
-            row.val = text
-            if description is not None:
-                row.description = description
+    ensure_secrets_chain()
+    Variable.set(key, value, description=description, serialize_json=serialize_json)
 
 
 class _VariableAccessor:

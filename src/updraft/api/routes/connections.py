@@ -1,7 +1,9 @@
 """``/connections``: Airflow 3's connection CRUD, through ``updraft.core.config_objects``.
 
 A connection's password is never returned (the field is always ``null``), and values of secret-looking
-keys in its JSON ``extra`` are shown as ``***``. Writing a password works as usual.
+keys in its JSON ``extra`` are shown as ``***``. Writing a password works as usual (it is stored
+encrypted). ``POST /connections/test`` runs the hook's test only when ``[core] test_connection`` is
+``Enabled`` (default ``Disabled``, as in Airflow 3: a test reaches out from the server).
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from sqlalchemy import Table, select
 
@@ -29,7 +32,11 @@ from updraft.api.routes.variables import is_sensitive
 from updraft.api.security.dependencies import CurrentUser, require
 from updraft.api.security.permissions import Permission
 from updraft.core import config_objects as objects
+from updraft.core.config import conf
 from updraft.core.db.models import Connection as ConnectionRow
+from updraft.core.fernet import FernetKeyMismatch
+from updraft.providers import registry
+from updraft.sdk.connection import Connection
 
 router = APIRouter(tags=["Connection"])
 _CONN: Table = ConnectionRow.__table__  # type: ignore[assignment]
@@ -101,8 +108,15 @@ def _response(row: Any) -> ConnectionResponse:
     )
 
 
+def _undecryptable(exc: FernetKeyMismatch) -> HTTPException:
+    return HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, detail=str(exc))
+
+
 def _get(conn: Conn, connection_id: str) -> ConnectionResponse:
-    row = objects.get_connection_row(conn, connection_id)
+    try:
+        row = objects.get_connection_row(conn, connection_id)
+    except FernetKeyMismatch as exc:
+        raise _undecryptable(exc) from None
     if row is None:
         raise not_found(f"connection {connection_id!r}")
     return _response(row)
@@ -136,7 +150,37 @@ def get_connections(
     rows = conn.execute(
         apply_order(query, order_by, _ORDER, ["connection_id"]).limit(limit).offset(offset)
     ).all()
-    return ConnectionCollectionResponse(connections=[_response(row) for row in rows], total_entries=total)
+    try:
+        stored = [objects.connection_from_row(row) for row in rows]
+    except FernetKeyMismatch as exc:
+        raise _undecryptable(exc) from None
+    return ConnectionCollectionResponse(connections=[_response(row) for row in stored], total_entries=total)
+
+
+class ConnectionTestResponse(BaseModel):
+    status: bool
+    message: str
+
+
+@router.post("/connections/test")
+async def test_connection(
+    body: ConnectionBody,
+    user: Annotated[CurrentUser, Depends(require(Permission.CONNECTIONS_EDIT))],
+) -> ConnectionTestResponse:
+    """Run the connection type's hook test on the connection in the body (stored or not)."""
+    if conf.get("core", "test_connection", fallback="Disabled").strip().lower() != "enabled":
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail="testing connections is disabled on this server; an administrator can enable it with "
+            "[core] test_connection = Enabled (UPDRAFT__CORE__TEST_CONNECTION=Enabled)",
+        )
+    _check_extra(body.extra)
+    connection = Connection(conn_id=body.connection_id, **_values(body, set(_FIELDS)))
+    try:
+        ok, message = await run_in_threadpool(registry.test_connection, body.connection_id, connection)
+    except registry.HookNotFound as exc:
+        return ConnectionTestResponse(status=False, message=str(exc))
+    return ConnectionTestResponse(status=ok, message=message)
 
 
 @router.get("/connections/{connection_id}")

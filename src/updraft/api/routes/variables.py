@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy import Table, select
 
@@ -28,6 +28,7 @@ from updraft.api.security.dependencies import CurrentUser, require
 from updraft.api.security.permissions import Permission
 from updraft.core import config_objects as objects
 from updraft.core.db.models import Variable
+from updraft.core.fernet import FernetKeyMismatch
 
 router = APIRouter(tags=["Variable"])
 _VAR: Table = Variable.__table__  # type: ignore[assignment]
@@ -71,7 +72,10 @@ def _response(row: Any) -> VariableResponse:
 
 
 def _get(conn: Conn, key: str) -> VariableResponse:
-    row = objects.get_variable_row(conn, key)
+    try:
+        row = objects.get_variable_row(conn, key)
+    except FernetKeyMismatch as exc:
+        raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, detail=str(exc)) from None
     if row is None:
         raise not_found(f"variable {key!r}")
     return _response(row)
@@ -91,7 +95,11 @@ def get_variables(
         query = query.where(_VAR.c.key.ilike(f"%{variable_key_pattern}%"))
     total = count_of(conn, query)
     rows = conn.execute(apply_order(query, order_by, _ORDER, ["key"]).limit(limit).offset(offset)).all()
-    return VariableCollectionResponse(variables=[_response(row) for row in rows], total_entries=total)
+    try:
+        stored = [objects.variable_from_row(row) for row in rows]
+    except FernetKeyMismatch as exc:
+        raise HTTPException(status.HTTP_500_INTERNAL_SERVER_ERROR, detail=str(exc)) from None
+    return VariableCollectionResponse(variables=[_response(row) for row in stored], total_entries=total)
 
 
 @router.get("/variables/{variable_key}")

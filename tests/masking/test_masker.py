@@ -118,6 +118,7 @@ def test_sensitive_names_match_airflow_words_case_insensitively() -> None:
         "refresh_token",
         "ssh_private_key",
         "passphrase",
+        "aws_credentials",
         "client_secret",
     ):
         assert is_sensitive_name(name), name

@@ -42,10 +42,11 @@ REDACTED = "***"
 #: Secrets shorter than this are not registered (Airflow's ``[logging] min_length_masked_secret``).
 MIN_SECRET_LENGTH = 5
 #: A key or variable name holding any of these words (case-insensitive) is sensitive: its value is
-#: hidden whole (Airflow's default ``sensitive_var_conn_names`` list).
+#: hidden whole (Airflow's default list, plus "credentials").
 DEFAULT_SENSITIVE_FIELDS = frozenset(
     {
         "access_token",
+        "credentials",
         "api_key",
         "apikey",
         "authorization",

@@ -11,14 +11,17 @@ import click
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "api-server": ("updraft.cli.api_server_cmd", "Serve the REST API and the web UI."),
     "config": ("updraft.cli.config_cmd", "Show configuration."),
+    "connections": ("updraft.cli.connections_cmd", "Manage connections."),
     "dag-processor": ("updraft.cli.dag_processor_cmd", "Parse DAG files into the metadata DB."),
     "dags": ("updraft.cli.dags_cmd", "Test, list and inspect DAGs."),
     "db": ("updraft.cli.db_cmd", "Manage the metadata database."),
     "pools": ("updraft.cli.pools_cmd", "Manage pools."),
+    "rotate-fernet-key": ("updraft.cli.rotate_fernet_key_cmd", "Re-encrypt stored secrets under a new key."),
     "scheduler": ("updraft.cli.scheduler_cmd", "Run DAGs on their schedules."),
     "standalone": ("updraft.cli.standalone_cmd", "Run the DAG processor and scheduler together."),
     "tasks": ("updraft.cli.tasks_cmd", "Test, list and inspect tasks."),
     "users": ("updraft.cli.users_cmd", "Manage users of the web UI and REST API."),
+    "variables": ("updraft.cli.variables_cmd", "Manage variables."),
     "version": ("updraft.cli.version_cmd", "Show the version."),
     "webserver": ("updraft.cli.api_server_cmd", "Serve the REST API and the web UI (api-server)."),
 }

@@ -1,0 +1,1 @@
+"""Secrets backends shipped with updraft (``[secrets] backend``)."""

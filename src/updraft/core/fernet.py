@@ -33,6 +33,7 @@ __all__ = [
 _KEY_FILE = "fernet_key"
 _lock = threading.Lock()
 _cache: dict[str, MultiFernet] = {}
+_file_keys: dict[str, str] = {}  # key file path -> its key, read once per process
 
 
 class InvalidFernetKey(UpdraftException):
@@ -88,7 +89,10 @@ def _configured() -> tuple[str, str]:
     if configured:
         return configured, "core.fernet_key"
     path = fernet_key_path()
-    return _read_or_create(path), f"the key file {path}"
+    key = _file_keys.get(str(path))
+    if key is None:
+        key = _file_keys[str(path)] = _read_or_create(path)
+    return key, f"the key file {path}"
 
 
 def get_fernet() -> MultiFernet:
@@ -104,6 +108,7 @@ def get_fernet() -> MultiFernet:
 def reset_cache() -> None:
     with _lock:
         _cache.clear()
+        _file_keys.clear()
 
 
 def encrypt(value: str | None) -> str | None:

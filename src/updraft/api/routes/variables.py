@@ -29,18 +29,14 @@ from updraft.api.security.permissions import Permission
 from updraft.core import config_objects as objects
 from updraft.core.db.models import Variable
 from updraft.core.fernet import FernetKeyMismatch
+from updraft.sdk.masking import is_sensitive_name
 
 router = APIRouter(tags=["Variable"])
 _VAR: Table = Variable.__table__  # type: ignore[assignment]
 _ORDER = {"key": _VAR.c.key, "id": _VAR.c.id, "description": _VAR.c.description}
-#: Words in a key that make its value secret (Airflow's default sensitive names).
-SENSITIVE_WORDS = ("access_token", "api_key", "apikey", "authorization", "passphrase", "passwd", "password",
-    "private_key", "secret", "token", "keyfile_dict", "service_account")  # fmt: skip
-
-
 def is_sensitive(key: str) -> bool:
-    lowered = key.lower()
-    return any(word in lowered for word in SENSITIVE_WORDS)
+    """A key whose value is shown as ``***`` (the same words the log masker uses)."""
+    return is_sensitive_name(key)
 
 
 class VariableResponse(BaseModel):

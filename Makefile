@@ -39,6 +39,7 @@ bench: venv
 	$(BIN)/python benchmarks/scheduler.py
 	$(BIN)/python benchmarks/parse_files.py
 	$(BIN)/python benchmarks/api_latency.py
+	$(BIN)/python benchmarks/sql_insert.py
 
 clean:
 	rm -rf $(VENV) .updraft-run .mypy_cache .ruff_cache .pytest_cache

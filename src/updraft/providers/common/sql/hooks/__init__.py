@@ -1,0 +1,1 @@
+"""``DbApiHook`` (``hooks.sql``) and the result handlers of ``DbApiHook.run`` (``hooks.handlers``)."""

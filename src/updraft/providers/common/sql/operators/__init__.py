@@ -1,0 +1,1 @@
+"""SQL operators: ``SQLExecuteQueryOperator`` and the data-quality checks (see ``operators.sql``)."""

@@ -1,0 +1,1 @@
+"""``PostgresHook`` lives in ``hooks.postgres`` (Airflow's module path)."""

@@ -1,0 +1,1 @@
+"""``PostgresOperator`` lives in ``operators.postgres`` (Airflow's module path)."""

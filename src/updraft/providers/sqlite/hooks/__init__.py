@@ -1,0 +1,1 @@
+"""``SqliteHook`` lives in ``hooks.sqlite`` (Airflow's module path)."""

@@ -1,0 +1,1 @@
+"""``SqliteOperator`` lives in ``operators.sqlite`` (Airflow's module path)."""

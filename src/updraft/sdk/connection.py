@@ -26,6 +26,16 @@ class InvalidConnection(ValueError):
     """A connection URI or JSON that cannot be read; the message names the connection, never its password."""
 
 
+def _host_of(netloc: str) -> str | None:
+    """The host as written (``urlsplit().hostname`` lowercases it, which breaks SQLite paths)."""
+    host = netloc.rpartition("@")[2]
+    if host.startswith("["):  # [ipv6]:port
+        host = host[1 : host.find("]")]
+    elif ":" in host:
+        host = host.rpartition(":")[0]
+    return unquote(host) or None
+
+
 @dataclass
 class Connection:
     conn_id: str
@@ -71,7 +81,7 @@ class Connection:
         return cls(
             conn_id=conn_id,
             conn_type=parts.scheme.replace("-", "_"),
-            host=unquote(parts.hostname) if parts.hostname else None,
+            host=_host_of(parts.netloc),
             schema=unquote(parts.path.lstrip("/")) or None,
             login=unquote(parts.username) if parts.username else None,
             password=unquote(parts.password) if parts.password else None,

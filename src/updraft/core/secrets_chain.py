@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -98,6 +99,16 @@ def configured_backend() -> secrets.SecretsBackend | None:
     if not isinstance(backend, secrets.SecretsBackend):
         raise SecretsBackendConfigError(f"secrets.backend: {path} is not a SecretsBackend subclass")
     return backend
+
+
+def export_file_settings(section: str = "smtp") -> None:
+    """Put ``[section]`` options set in updraft.cfg into this process's environment, where the
+    providers layer (which cannot import the configuration) reads them; task processes inherit it."""
+    values = conf.as_dict(display_source=True, display_sensitive=True).get(section, {})
+    for key, found in values.items():
+        value, source = found if isinstance(found, tuple) else (found, "")
+        if source == "updraft.cfg":
+            os.environ.setdefault(f"UPDRAFT__{section.upper()}__{key.upper()}", value)
 
 
 def install_secrets_chain(engine: Engine | None = None) -> None:

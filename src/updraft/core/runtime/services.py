@@ -20,7 +20,7 @@ from updraft.core.dag_runs import DagNotStored, DagRunExists, create_dag_run, la
 from updraft.core.db.engine import get_engine
 from updraft.core.db.models import DagModel, DagRun, TaskInstance, TaskReschedule
 from updraft.core.scheduler.wakeup import notify_scheduler
-from updraft.core.secrets_chain import install_secrets_chain
+from updraft.core.secrets_chain import export_file_settings, install_secrets_chain
 from updraft.sdk.runtime_services import (
     DagRunAlreadyExists,
     RuntimeServices,
@@ -224,4 +224,5 @@ def install_runtime_services(engine: Engine | None = None) -> RuntimeServices:
     services = DbRuntimeServices(engine)
     install_services(services)
     install_secrets_chain(engine)
+    export_file_settings("smtp")
     return services

@@ -34,6 +34,8 @@ from updraft.sdk.masking import is_sensitive_name
 router = APIRouter(tags=["Variable"])
 _VAR: Table = Variable.__table__  # type: ignore[assignment]
 _ORDER = {"key": _VAR.c.key, "id": _VAR.c.id, "description": _VAR.c.description}
+
+
 def is_sensitive(key: str) -> bool:
     """A key whose value is shown as ``***`` (the same words the log masker uses)."""
     return is_sensitive_name(key)

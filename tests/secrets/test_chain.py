@@ -142,23 +142,24 @@ def test_concurrent_first_use_makes_one_key(updraft_home: Path) -> None:
     assert [p.name for p in updraft_home.iterdir()] == ["fernet_key"]
 
 
-def test_smtp_settings_in_updraft_cfg_reach_the_providers_layer(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_smtp_settings_in_updraft_cfg_reach_the_providers_layer(tmp_path: Path) -> None:
+    import os
+    from unittest.mock import patch
+
     from updraft.core.config import conf
     from updraft.core.secrets_chain import export_file_settings
     from updraft.providers.smtp.hook import resolve_settings
 
-    monkeypatch.setenv("UPDRAFT_HOME", str(tmp_path))
-    monkeypatch.delenv("UPDRAFT__SMTP__SMTP_HOST", raising=False)
-    monkeypatch.delenv("UPDRAFT__SMTP__SMTP_PORT", raising=False)
     (tmp_path / "updraft.cfg").write_text("[smtp]\nsmtp_host = mail.example.com\nsmtp_port = 2525\n")
-    conf.reload()
-    try:
-        export_file_settings("smtp")
-        settings = resolve_settings()
-        assert (settings.host, settings.port) == ("mail.example.com", 2525)
-    finally:
-        monkeypatch.delenv("UPDRAFT__SMTP__SMTP_HOST", raising=False)
-        monkeypatch.delenv("UPDRAFT__SMTP__SMTP_PORT", raising=False)
+    with patch.dict(os.environ):  # the whole environment comes back afterwards
+        for name in ("UPDRAFT__SMTP__SMTP_HOST", "UPDRAFT__SMTP__SMTP_PORT", "AIRFLOW__SMTP__SMTP_PORT"):
+            os.environ.pop(name, None)
+        os.environ["UPDRAFT_HOME"] = str(tmp_path)
         conf.reload()
+        try:
+            export_file_settings("smtp")
+            settings = resolve_settings()
+            assert (settings.host, settings.port) == ("mail.example.com", 2525)
+        finally:
+            (tmp_path / "updraft.cfg").unlink()
+            conf.reload()

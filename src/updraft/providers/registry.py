@@ -23,6 +23,8 @@ HOOKS: dict[str, str] = {
     "sqlite": "updraft.providers.sqlite:SqliteHook",
     "http": "updraft.providers.http:HttpHook",
     "https": "updraft.providers.http:HttpHook",
+    "smtp": "updraft.providers.smtp:SmtpHook",
+    "slack": "updraft.providers.slack:SlackHook",
 }
 
 

@@ -141,3 +141,16 @@ def test_a_missing_named_connection_is_an_error_not_the_config(monkeypatch: pyte
 def test_provider_defaults_match_the_registered_config_options() -> None:
     registered = {o.key: o.default for o in DEFAULTS if o.section == "smtp"}
     assert registered == CONFIG_DEFAULTS
+
+
+def test_connections_test_reaches_the_smtp_server(
+    smtp_server: Inbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from updraft.providers.registry import test_connection
+
+    monkeypatch.setenv("UPDRAFT_CONN_MAILER", smtp_server.uri(starttls=False))
+    ok, message = test_connection("mailer")
+    assert ok, message
+    monkeypatch.setenv("UPDRAFT_CONN_MAILER", f"smtp://127.0.0.1:{free_port()}?starttls=false")
+    ok, message = test_connection("mailer")
+    assert not ok and "mailer" in message

@@ -272,8 +272,10 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveUpdraft]:
         server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
+    # Per module, not per session: Playwright's sync API keeps an event loop marked as running in
+    # this thread while it is started, which would break asyncio.run() in later tests of the worker.
     if sync_playwright is None:
         browser_unavailable("the Python package playwright (pip install -e '.[dev]')")
     if not os.access(CHROMIUM, os.X_OK):

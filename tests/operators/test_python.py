@@ -153,3 +153,19 @@ def test_default_args_fill_operator_arguments() -> None:
         op = PythonOperator(task_id="t", python_callable=lambda: 1)
     assert op.retries == 4
     assert op.show_return_value_in_logs is False
+
+
+def test_async_callable_is_awaited_even_inside_a_running_event_loop() -> None:
+    import asyncio
+    import logging
+
+    from updraft.operators.python import run_callable
+
+    async def work(x: int) -> int:
+        await asyncio.sleep(0)
+        return x * 2
+
+    async def caller() -> int:  # e.g. a task tested from a notebook or an async harness
+        return int(run_callable(work, [21], {}, logging.getLogger("test")))
+
+    assert asyncio.run(caller()) == 42

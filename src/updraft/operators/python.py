@@ -12,6 +12,7 @@ import asyncio
 import inspect
 import itertools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 
@@ -79,11 +80,22 @@ def determine_kwargs(
     return {name: context_and_op_kwargs[name] for name in info.names if name in context_and_op_kwargs}
 
 
+def _run_coroutine(func: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+    """Await an async callable: on a fresh event loop, in a helper thread if this thread already
+    runs one (e.g. a task tested from a notebook or an async test harness)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(func(*args, **kwargs))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, func(*args, **kwargs)).result()
+
+
 def run_callable(func: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any], log: Any) -> Any:
     """Call ``func``; a generator is exhausted (its return value is the result), a coroutine awaited."""
     info = callable_info(func)
     if info.is_coroutine:
-        return asyncio.run(func(*args, **kwargs))
+        return _run_coroutine(func, args, kwargs)
     if not info.is_generator:
         return func(*args, **kwargs)
     generator = func(*args, **kwargs)

@@ -58,6 +58,8 @@ def test_admin_adds_edits_and_deletes_a_connection(page: Page, live: LiveUpdraft
     expect(dialog.locator("[name=password]")).to_have_value("")
     dialog.locator("[name=host]").fill("db-b.example.com")
     dialog.locator("button[type=submit]").click()
+    expect(dialog.locator(".form-error")).to_be_empty()  # a refused save would be shown here
+    expect(dialog).to_be_hidden()
     expect(_row(page, conn_id)).to_contain_text("db-b.example.com")
     events = live.client().get("/api/v2/eventLogs", params={"event": "patch_connection", "order_by": "-when"})
     assert conn_id in events.json()["event_logs"][0]["extra"]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from updraft.notifications.base import BaseNotifier
-from updraft.providers.smtp import send_email
+from updraft.providers.smtp import send_email_of
 
 __all__ = ["EmailNotifier"]
 
@@ -50,19 +50,7 @@ class EmailNotifier(BaseNotifier):
         self.custom_headers = custom_headers
 
     def notify(self, context: Any) -> None:
-        send_email(
-            self.to,
-            self.subject,
-            self.html_content,
-            files=self.files,
-            cc=self.cc,
-            bcc=self.bcc,
-            mime_subtype=self.mime_subtype,
-            mime_charset=self.mime_charset,
-            conn_id=self.conn_id,
-            from_email=self.from_email,
-            custom_headers=self.custom_headers,
-        )
+        send_email_of(self)
 
     def __repr__(self) -> str:
         return f"<EmailNotifier to={self.to!r} via {self.conn_id!r}>"

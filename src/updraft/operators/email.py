@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from updraft.providers.smtp import send_email
+from updraft.providers.smtp import send_email_of
 from updraft.sdk.baseoperator import BaseOperator
 
 __all__ = ["EmailOperator"]
@@ -63,16 +63,4 @@ class EmailOperator(BaseOperator):
         self.custom_headers = custom_headers
 
     def execute(self, context: Any) -> None:
-        send_email(
-            self.to,
-            self.subject,
-            self.html_content,
-            files=self.files,
-            cc=self.cc,
-            bcc=self.bcc,
-            mime_subtype=self.mime_subtype,
-            mime_charset=self.mime_charset,
-            conn_id=self.conn_id,
-            from_email=self.from_email,
-            custom_headers=self.custom_headers,
-        )
+        send_email_of(self)

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from updraft.providers.smtp.hook import CONFIG_DEFAULTS, SmtpError, SmtpHook, SmtpSettings, send_email
+from updraft.providers.smtp.hook import (
+    CONFIG_DEFAULTS,
+    SmtpError,
+    SmtpHook,
+    SmtpSettings,
+    send_email,
+    send_email_of,
+)
 from updraft.providers.smtp.message import build_message, get_email_address_list
 
 __all__ = [
@@ -13,4 +20,5 @@ __all__ = [
     "build_message",
     "get_email_address_list",
     "send_email",
+    "send_email_of",
 ]

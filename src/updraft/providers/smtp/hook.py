@@ -33,7 +33,7 @@ from updraft.sdk.base_hook import BaseHook
 from updraft.sdk.connection import Connection, ConnectionNotFound
 from updraft.sdk.exceptions import UpdraftException
 
-__all__ = ["CONFIG_DEFAULTS", "SmtpError", "SmtpHook", "SmtpSettings", "send_email"]
+__all__ = ["CONFIG_DEFAULTS", "SmtpError", "SmtpHook", "SmtpSettings", "send_email", "send_email_of"]
 
 log = logging.getLogger(__name__)
 
@@ -316,4 +316,23 @@ def send_email(
         mime_charset=mime_charset,
         from_email=from_email,
         custom_headers=custom_headers,
+    )
+
+
+def send_email_of(source: Any) -> Any:
+    """``send_email`` with the (already rendered) fields of an ``EmailOperator`` or ``EmailNotifier``:
+    ``to``, ``subject``, ``html_content``, ``files``, ``cc``, ``bcc``, ``mime_subtype``,
+    ``mime_charset``, ``conn_id``, ``from_email`` and ``custom_headers``."""
+    return send_email(
+        source.to,
+        source.subject,
+        source.html_content,
+        files=source.files,
+        cc=source.cc,
+        bcc=source.bcc,
+        mime_subtype=source.mime_subtype,
+        mime_charset=source.mime_charset,
+        conn_id=source.conn_id,
+        from_email=source.from_email,
+        custom_headers=source.custom_headers,
     )

@@ -211,6 +211,10 @@ class UpdraftConfig:
             self._file_path = None
             self._file = {}
 
+    def file_section(self, section: str) -> dict[str, str]:
+        """The options of ``[section]`` written in updraft.cfg (none of the defaults or env vars)."""
+        return dict(self._file_values().get(section.lower(), {}))
+
     def _file_values(self) -> dict[str, dict[str, str]]:
         path = config_file_path()
         with self._lock:

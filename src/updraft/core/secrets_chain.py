@@ -104,11 +104,10 @@ def configured_backend() -> secrets.SecretsBackend | None:
 def export_file_settings(section: str = "smtp") -> None:
     """Put ``[section]`` options set in updraft.cfg into this process's environment, where the
     providers layer (which cannot import the configuration) reads them; task processes inherit it."""
-    values = conf.as_dict(display_source=True, display_sensitive=True).get(section, {})
-    for key, found in values.items():
-        value, source = found if isinstance(found, tuple) else (found, "")
-        if source == "updraft.cfg":
-            os.environ.setdefault(f"UPDRAFT__{section.upper()}__{key.upper()}", value)
+    for key, value in conf.file_section(section).items():
+        names = [f"{prefix}__{section.upper()}__{key.upper()}" for prefix in ("UPDRAFT", "AIRFLOW")]
+        if not any(name in os.environ for name in names):  # an env var wins over the file
+            os.environ[names[0]] = value
 
 
 def install_secrets_chain(engine: Engine | None = None) -> None:

@@ -37,6 +37,7 @@ PASSWORD = "bench-password"
 #: (name, path, p95 goal in ms)
 ENDPOINTS = [
     ("DAG list", "/api/v2/dags?limit=100", 150.0),
+    ("UI DAG list", "/ui/dags?limit=100", 150.0),  # what the DAG list page polls
     ("grid data", f"/ui/grid/{BIG_DAG}?limit=50", 300.0),
 ]
 

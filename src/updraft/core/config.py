@@ -3,9 +3,15 @@
 This module owns where settings come from and in which order they win:
 
 1. ``UPDRAFT__SECTION__KEY`` environment variable (read live on every lookup);
-2. ``AIRFLOW__SECTION__KEY`` environment variable, for Airflow compatibility;
+2. ``AIRFLOW__SECTION__KEY`` environment variable, for Airflow compatibility, then the
+   environment variables of the Airflow names of the option where Airflow calls it otherwise
+   (:data:`AIRFLOW_ALIASES`, e.g. ``AIRFLOW__WEBSERVER__WEB_SERVER_PORT`` for ``[api] port``);
 3. ``$UPDRAFT_HOME/updraft.cfg`` (an optional INI file, parsed once and cached);
 4. the built-in defaults in :data:`DEFAULTS`.
+
+Looking an option up by one of its Airflow names (``conf.get("core", "sql_alchemy_conn")``) gives
+the value of updraft's option, as Airflow does for its renamed options. The ``_CMD`` and
+``_SECRET`` forms of Airflow's environment variables are not supported.
 
 ``UPDRAFT_HOME`` defaults to ``~/updraft``. A default may contain ``{UPDRAFT_HOME}``, which is replaced by
 that directory. Use the module-level :data:`conf` singleton::
@@ -28,6 +34,7 @@ from typing import Literal, TypeVar, overload
 from updraft.sdk.exceptions import UpdraftException
 
 __all__ = [
+    "AIRFLOW_ALIASES",
     "DEFAULTS",
     "ConfigOption",
     "UpdraftConfig",
@@ -168,6 +175,41 @@ DEFAULTS: tuple[ConfigOption, ...] = (
 
 _DEFAULTS_BY_KEY: dict[tuple[str, str], ConfigOption] = {(o.section, o.key): o for o in DEFAULTS}
 
+#: Airflow's names (current or from older versions) of options updraft keeps under another
+#: section or key: ``(airflow section, airflow key) -> (section, key)``. Options whose names are
+#: the same in both (``[core] dags_folder``, ``[core] fernet_key``, ``[smtp] smtp_host``...)
+#: need no entry.
+AIRFLOW_ALIASES: dict[tuple[str, str], tuple[str, str]] = {
+    ("core", "sql_alchemy_conn"): ("database", "sql_alchemy_conn"),  # before Airflow 2.3
+    ("core", "sql_alchemy_pool_size"): ("database", "sql_alchemy_pool_size"),
+    ("core", "load_default_connections"): ("database", "load_default_connections"),
+    ("core", "dag_concurrency"): ("core", "max_active_tasks_per_dag"),  # before Airflow 2.2
+    ("core", "base_log_folder"): ("logging", "base_log_folder"),  # before Airflow 2.0
+    ("core", "logging_level"): ("logging", "logging_level"),
+    ("scheduler", "scheduler_zombie_task_threshold"): ("scheduler", "task_instance_heartbeat_timeout"),
+    ("scheduler", "min_file_process_interval"): ("dag_processor", "min_file_process_interval"),
+    ("scheduler", "parsing_processes"): ("dag_processor", "parsing_processes"),
+    ("scheduler", "max_threads"): ("dag_processor", "parsing_processes"),
+    ("scheduler", "dag_dir_list_interval"): ("dag_processor", "refresh_interval"),
+    ("api", "base_url"): ("webserver", "base_url"),  # Airflow 3
+    ("webserver", "web_server_host"): ("api", "host"),  # Airflow 2
+    ("webserver", "web_server_port"): ("api", "port"),
+    ("webserver", "workers"): ("api", "workers"),
+    ("webserver", "secret_key"): ("api", "secret_key"),
+    ("api_auth", "jwt_expiration_time"): ("api", "access_token_expiration"),
+}
+
+
+def _aliases_by_option() -> dict[tuple[str, str], list[tuple[str, str]]]:
+    by_option: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for alias, option in AIRFLOW_ALIASES.items():
+        by_option.setdefault(option, []).append(alias)
+    return by_option
+
+
+#: The inverse of AIRFLOW_ALIASES: each option's Airflow names, the newer first.
+_ALIASES_OF = _aliases_by_option()
+
 
 def list_options() -> list[ConfigOption]:
     """Every built-in option with its documented default, in display order."""
@@ -191,8 +233,11 @@ def config_file_path() -> Path:
 
 
 def _env_names(section: str, key: str) -> Iterator[str]:
+    """The env vars that set ``[section] key``, the winning one first."""
     for prefix in _ENV_PREFIXES:
         yield f"{prefix}__{section.upper()}__{key.upper()}"
+    for alias_section, alias_key in _ALIASES_OF.get((section, key), ()):
+        yield f"AIRFLOW__{alias_section.upper()}__{alias_key.upper()}"
 
 
 class UpdraftConfig:
@@ -239,6 +284,8 @@ class UpdraftConfig:
         }
 
     def _lookup(self, section: str, key: str) -> tuple[str, Source] | None:
+        # An Airflow name of one of our options means that option (whose env vars include it).
+        section, key = AIRFLOW_ALIASES.get((section, key), (section, key))
         for name in _env_names(section, key):
             value = os.environ.get(name)
             if value is not None:
@@ -338,7 +385,9 @@ class UpdraftConfig:
         for name in os.environ:
             parts = name.split("__")
             if len(parts) == 3 and parts[0] in _ENV_PREFIXES and parts[1] and parts[2]:
-                keys[(parts[1].lower(), parts[2].lower())] = None
+                found = (parts[1].lower(), parts[2].lower())
+                if found not in AIRFLOW_ALIASES:  # listed under updraft's name of the option
+                    keys[found] = None
         return list(keys)
 
     def as_dict(

@@ -45,6 +45,9 @@ def test_examples_load_without_import_errors():
         "example_branching",
         "example_taskflow_mapping",
         "example_xcom_handoff",
+        "example_etl_http_to_db",
+        "example_nightly_data_quality",
+        "example_slack_alert_on_failure",
     }
 
 

@@ -111,12 +111,63 @@ def add_command(conn_id: str, conn_uri: str | None, conn_json: str | None, **par
     click.echo(f"Successfully added conn_id={conn_id} ({connection.conn_type})")
 
 
+def _source_of(backend: Any, conn_id: str) -> str:
+    """Where a connection was found, in words."""
+    from updraft.core.secrets_chain import MetastoreBackend
+    from updraft.sdk.secrets import EnvironmentVariablesBackend
+
+    if isinstance(backend, EnvironmentVariablesBackend):
+        names = [f"{prefix}{conn_id.upper()}" for prefix in ("UPDRAFT_CONN_", "AIRFLOW_CONN_")]
+        return f"environment variable {next((n for n in names if n in os.environ), names[0])}"
+    if isinstance(backend, MetastoreBackend):
+        return "metadata database"
+    return f"secrets backend {type(backend).__module__}.{type(backend).__name__}"
+
+
+def resolve_connection(conn_id: str) -> tuple[Any, str]:
+    """The connection as tasks see it, through the whole secrets chain (env vars, ``[secrets]
+    backend``, then the metadata DB), and where it was found; fails (exit 2) when nowhere."""
+    from updraft.core.fernet import FernetKeyMismatch
+    from updraft.core.secrets_chain import SecretsBackendConfigError, install_secrets_chain
+    from updraft.sdk import secrets
+    from updraft.sdk.connection import InvalidConnection
+
+    engine = _engine()
+    try:
+        install_secrets_chain(engine)
+        chain = secrets.backends()
+        for backend in chain:
+            found = backend.get_connection(conn_id)
+            if found is not None:
+                return found, _source_of(backend, conn_id)
+    except (FernetKeyMismatch, SecretsBackendConfigError) as exc:
+        fail(str(exc))
+    except InvalidConnection as exc:
+        fail(f"connection {conn_id!r}: {exc}", code=2)
+    where = ", ".join(type(b).__name__ for b in chain)
+    fail(
+        f"connection {conn_id!r} is not defined (looked in: {where}); add it with "
+        f"`updraft connections add {conn_id} --conn-uri ...` or set UPDRAFT_CONN_{conn_id.upper()}",
+        code=2,
+    )
+    raise AssertionError("unreachable")
+
+
 @command.command(name="get")
 @click.argument("conn_id")
 @OUTPUT_OPTION
 def get_command(conn_id: str, output: str) -> None:
-    """Show one stored connection (never its password)."""
-    print_rows([_row(s) for s in _stored_connections(conn_id)], COLUMNS, output)
+    """Show the connection CONN_ID as tasks see it (never its password).
+
+    It is looked up as hooks do: UPDRAFT_CONN_<ID> env vars, the [secrets] backend, then the
+    metadata DB. With the table output, where it was found is printed on stderr.
+    """
+    connection, source = resolve_connection(conn_id)
+    row = {name: getattr(connection, name, None) for name in COLUMNS}
+    row["conn_id"] = conn_id
+    print_rows([row], COLUMNS, output)
+    if output == "table":
+        click.echo(f"(from the {source})", err=True)
 
 
 @command.command(name="list")

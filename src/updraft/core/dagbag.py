@@ -18,6 +18,7 @@ from pathlib import Path
 from types import ModuleType
 
 from updraft.core.alarms import raise_after
+from updraft.core.config import conf
 from updraft.sdk import contexts
 from updraft.sdk.abstractoperator import AbstractOperator
 from updraft.sdk.dag import DAG
@@ -142,8 +143,19 @@ def _check_created_objects(created: Iterable[object]) -> None:
             )
 
 
+def apply_airflow_compat() -> bool:
+    """Let DAG files ``import airflow`` (unless ``core.airflow_compat`` is off); True when active."""
+    from updraft import compat
+
+    if conf.getboolean("core", "airflow_compat", fallback=True):
+        return compat.install()
+    compat.uninstall()
+    return False
+
+
 def load_file(path: Path, timeout: float = 30.0) -> tuple[list[DAG], str | None]:
     """Import one DAG file. Returns its DAGs, or an error message naming the file."""
+    apply_airflow_compat()
     tracker = contexts.start_tracking()
     try:
         with _time_limit(timeout, path):

@@ -200,6 +200,8 @@ class BaseOperator(AbstractOperator):
     ) -> None:
         dag = dag or self.__dict__.get("_init_dag") or contexts.current_dag()
         where = f"in DAG {dag.dag_id!r}" if dag is not None else ""
+        # Airflow 1 needed provide_context=True to pass the context; Airflow 2 ignores it, so do we.
+        kwargs.pop("provide_context", None)
         if kwargs:
             raise TypeError(
                 f"invalid arguments were passed to {type(self).__name__} (task_id: {task_id!r}) {where}: "

@@ -12,17 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
+from updraft.sdk.exceptions import UpdraftException, UpdraftNotFound
+
 __all__ = ["Connection", "ConnectionNotFound", "InvalidConnection"]
 
 
-class ConnectionNotFound(KeyError):
-    """No source defines this connection id."""
-
-    def __str__(self) -> str:
-        return str(self.args[0])
+class ConnectionNotFound(UpdraftNotFound):
+    """No source defines this connection id (a ``KeyError``, and Airflow's ``AirflowNotFoundException``)."""
 
 
-class InvalidConnection(ValueError):
+class InvalidConnection(UpdraftException, ValueError):
     """A connection URI or JSON that cannot be read; the message names the connection, never its password."""
 
 

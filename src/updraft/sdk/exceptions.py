@@ -27,6 +27,13 @@ class UpdraftException(Exception):
     """Base of every exception updraft raises on purpose."""
 
 
+class UpdraftNotFound(UpdraftException, KeyError):
+    """Something looked up by name does not exist (Airflow's ``AirflowNotFoundException``)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 class UpdraftSkipException(UpdraftException):
     """Raise inside a task to mark it skipped."""
 
@@ -96,6 +103,7 @@ __all__ = [
     "TemplateRenderError",
     "UpdraftException",
     "UpdraftFailException",
+    "UpdraftNotFound",
     "UpdraftRescheduleException",
     "UpdraftSensorTimeout",
     "UpdraftSkipException",

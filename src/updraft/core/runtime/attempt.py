@@ -24,6 +24,7 @@ from updraft.core.runtime.context import build_context
 from updraft.core.runtime.task_instance import RuntimeTaskInstance
 from updraft.sdk.abstractoperator import AbstractOperator
 from updraft.sdk.baseoperator import BaseOperator
+from updraft.sdk.current_context import current_context
 from updraft.sdk.exceptions import (
     MapLengthError,
     UpdraftException,
@@ -202,16 +203,17 @@ def run_attempt(
             op.render_template_fields(context)
             # Stored for the UI with registered secrets (and fields named like secrets) hidden.
             rendered = redact({name: _json_safe(getattr(op, name, None)) for name in op.template_fields})
-        op.pre_execute(context)
-        _run_callbacks(op.on_execute_callback, context, "on_execute_callback")
-        timeout = op.execution_timeout.total_seconds() if op.execution_timeout is not None else None
-        try:
-            with execution_timeout(timeout, op.task_id):
-                result = op.execute(context)
-        except UpdraftTaskTimeout:
-            op.on_kill()
-            raise
-        op.post_execute(context, result)
+        with current_context(context):
+            op.pre_execute(context)
+            _run_callbacks(op.on_execute_callback, context, "on_execute_callback")
+            timeout = op.execution_timeout.total_seconds() if op.execution_timeout is not None else None
+            try:
+                with execution_timeout(timeout, op.task_id):
+                    result = op.execute(context)
+            except UpdraftTaskTimeout:
+                op.on_kill()
+                raise
+            op.post_execute(context, result)
         result_xcoms = _result_xcoms(op, result)
         # A value that cannot feed the mapped tasks downstream fails the task before it is pushed.
         _check_mapping_source(task, result_xcoms, max_map_length)
@@ -272,4 +274,5 @@ def _finish_callbacks(op: AbstractOperator, context: Any, state: TI, raised: Bas
         TI.SKIPPED: "on_skipped_callback",
     }
     name = names[state]
-    _run_callbacks(getattr(op, name, []) or [], context, name)
+    with current_context(context):
+        _run_callbacks(getattr(op, name, []) or [], context, name)

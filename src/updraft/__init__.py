@@ -29,12 +29,20 @@ _LAZY: dict[str, str] = {
     "DagRunState": "updraft.sdk.states",
     "Variable": "updraft.sdk.variable",
     "mask_secret": "updraft.sdk.masking",
+    "Asset": "updraft.sdk.assets",
+    "AssetAll": "updraft.sdk.assets",
+    "AssetAny": "updraft.sdk.assets",
+    "Dataset": "updraft.sdk.assets",
 }
 
 __all__ = [
     "DAG",
+    "Asset",
+    "AssetAll",
+    "AssetAny",
     "BaseOperator",
     "DagRunState",
+    "Dataset",
     "Label",
     "Param",
     "ParamsDict",
@@ -69,6 +77,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:
     from updraft.operators.taskflow import task
+    from updraft.sdk.assets import Asset, AssetAll, AssetAny, Dataset
     from updraft.sdk.baseoperator import BaseOperator
     from updraft.sdk.dag import DAG
     from updraft.sdk.decorators import dag, task_group

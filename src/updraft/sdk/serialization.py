@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
 
+from updraft.sdk.assets import Asset, asset_outlets, decode_asset, encode_asset
 from updraft.sdk.dag import ensure_aware
 from updraft.sdk.exceptions import DagCycleError, UpdraftException
 from updraft.sdk.mapping import DictOfListsExpandInput
@@ -166,6 +167,7 @@ class SerializedTask:
     expansion_upstream_task_ids: list[str] = field(default_factory=list)
     partial_kwargs: dict[str, Any] = field(default_factory=dict)  # the JSON-compatible ones
     extra: dict[str, Any] = field(default_factory=dict)  # an operator's ``serialized_extra_fields``
+    outlets: list[Asset] = field(default_factory=list)  # the assets among its outlets (stored if any)
     dag: SerializedDag | None = field(default=None, repr=False)
 
     @property
@@ -305,6 +307,7 @@ _TASK_READ = frozenset(_NAMES) - {"task_group", "dag", "operator_name"}
 _READERS: dict[str, Any] = {"upstream_task_ids": set, "downstream_task_ids": set, "trigger_rule": TriggerRule,
     "retry_delay": _delta, "max_retry_delay": _delta, "execution_timeout": _delta, "dagrun_timeout": _delta,
     "start_date": datetime.fromisoformat, "end_date": datetime.fromisoformat, "timezone": parse_timezone,
+    "outlets": lambda items: [decode_asset(item) for item in items],
     "timetable": deserialize_timetable, "params": ParamsDict.deserialize}  # fmt: skip
 _DAG_COPIED = ("description", "doc_md", "catchup", "max_active_runs", "max_active_tasks", "fail_fast",
     "max_consecutive_failed_dag_runs", "render_template_as_native_obj", "is_paused_upon_creation",
@@ -348,6 +351,8 @@ def _serialize_task(task: Any, tz: tzinfo) -> dict[str, Any]:
     extra = _expand_fields(task) if mapped else {}
     expanded = extra.get("expand_names", ())
     empty = "EmptyOperator" in mro and not getattr(task, "outlets", None) and not any(callbacks.values())
+    if assets := asset_outlets(getattr(task, "outlets", None)):  # stored only when there are some
+        out["outlets"] = [encode_asset(item) for item in assets]
     out.update(
         task_id=task.task_id,
         label=task.label,

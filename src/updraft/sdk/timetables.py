@@ -3,6 +3,7 @@
 Owns the scheduling vocabulary (``DataInterval``, ``DagRunInfo``, ``TimeRestriction``), the
 ``Timetable`` base class users subclass, Airflow's built-in timetables (null, once, continuous,
 and cron/delta in a data-interval and a trigger flavour), turning ``schedule=`` into a timetable,
+asset-triggered schedules (``schedule=Asset(...)``, a list of assets, ``AssetOrTimeSchedule``),
 the timetable's JSON form, and a short human description of a schedule.
 
 Crons are evaluated in the DAG's time zone; every datetime handed out is aware UTC. Around DST
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from updraft.sdk.assets import AssetAll, BaseAsset, decode_condition
 from updraft.sdk.exceptions import DagDefinitionError
 from updraft.sdk.serde import decode_delta, encode_delta, encode_timezone, parse_timezone
 
@@ -506,6 +508,113 @@ class DeltaTriggerTimetable(_DeltaMixin, _TriggerTimetable):
         self._interval = interval
 
 
+class AssetTriggeredTimetable(_Builtin):
+    """``schedule=Asset(...)``, a list of assets (all of them) or a condition: the scheduler creates
+    a run when the condition holds over the assets updated since the DAG's last such run."""
+
+    description = "Triggered by assets"
+    periodic = False
+    can_be_scheduled = False
+    run_ordering = ("logical_date",)
+    summary = "Asset"  # type: ignore[assignment]
+
+    def __init__(self, assets: BaseAsset) -> None:
+        self.asset_condition = assets
+
+    def next_dagrun_info(
+        self, *, last_automated_data_interval: DataInterval | None, restriction: TimeRestriction
+    ) -> DagRunInfo | None:
+        return None
+
+    def serialize(self) -> dict[str, Any]:
+        return {"asset_condition": self.asset_condition.encode()}
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> Timetable:
+        return cls(decode_condition(data["asset_condition"]))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.asset_condition!r})"
+
+
+class AssetOrTimeSchedule(_Builtin):
+    """Runs on a timetable's schedule and also whenever the asset condition holds."""
+
+    def __init__(self, *, timetable: Timetable, assets: Any) -> None:
+        if not isinstance(timetable, Timetable):
+            raise DagDefinitionError(f"AssetOrTimeSchedule needs a Timetable, got {timetable!r}")
+        self.timetable = timetable
+        self.asset_condition = _as_condition(assets)
+        self.periodic = timetable.periodic
+        self.can_be_scheduled = timetable.can_be_scheduled
+        self.run_ordering = timetable.run_ordering
+        self.active_runs_limit = timetable.active_runs_limit
+        self.description = f"Triggered by assets or {describe_schedule(timetable)}"
+
+    @property
+    def summary(self) -> str:
+        return f"Asset or {self.timetable.summary}"
+
+    def infer_manual_data_interval(self, *, run_after: dt.datetime) -> DataInterval:
+        return self.timetable.infer_manual_data_interval(run_after=run_after)
+
+    def next_dagrun_info(
+        self, *, last_automated_data_interval: DataInterval | None, restriction: TimeRestriction
+    ) -> DagRunInfo | None:
+        return self.timetable.next_dagrun_info(
+            last_automated_data_interval=last_automated_data_interval, restriction=restriction
+        )
+
+    def validate(self) -> None:
+        self.timetable.validate()
+
+    def serialize(self) -> dict[str, Any]:
+        return {
+            "timetable": serialize_timetable(self.timetable),
+            "asset_condition": self.asset_condition.encode(),
+        }
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> Timetable:
+        return cls(
+            timetable=deserialize_timetable(data["timetable"]),
+            assets=decode_condition(data["asset_condition"]),
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(timetable={self.timetable!r}, assets={self.asset_condition!r})"
+
+
+class DatasetOrTimeSchedule(AssetOrTimeSchedule):
+    """Airflow 2's name: ``DatasetOrTimeSchedule(timetable=..., datasets=[...])``."""
+
+    def __init__(self, *, timetable: Timetable, datasets: Any = None, assets: Any = None) -> None:
+        super().__init__(timetable=timetable, assets=datasets if datasets is not None else assets)
+
+
+def _as_condition(value: Any) -> BaseAsset:
+    """An asset, a condition, or a non-empty collection of them (all of them)."""
+    if isinstance(value, BaseAsset):
+        return value
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = list(value)
+        if not items:
+            raise DagDefinitionError("an asset schedule needs at least one asset; use schedule=None for none")
+        bad = [item for item in items if not isinstance(item, BaseAsset)]
+        if bad:
+            raise DagDefinitionError(
+                f"an asset schedule lists assets only; {bad[0]!r} (type {type(bad[0]).__name__}) is not one"
+            )
+        return items[0] if len(items) == 1 else AssetAll(*items)
+    raise DagDefinitionError(f"expected an Asset, a condition or a list of assets, got {value!r}")
+
+
+def asset_condition_of(timetable: Timetable) -> BaseAsset | None:
+    """The asset condition a DAG is scheduled on, if any."""
+    condition = getattr(timetable, "asset_condition", None)
+    return condition if isinstance(condition, BaseAsset) else None
+
+
 def create_timetable(
     schedule: object,
     *,
@@ -523,6 +632,11 @@ def create_timetable(
         return NullTimetable()
     if isinstance(schedule, Timetable):
         return schedule
+    if isinstance(schedule, BaseAsset) or (
+        isinstance(schedule, (list, tuple, set, frozenset))
+        and all(isinstance(item, BaseAsset) for item in schedule)
+    ):
+        return AssetTriggeredTimetable(_as_condition(schedule))
     if isinstance(schedule, str):
         text = schedule.strip()
         if text in ("@once", "@continuous"):
@@ -541,11 +655,17 @@ def create_timetable(
         )
     raise DagDefinitionError(
         f"invalid schedule {schedule!r} (type {type(schedule).__name__}): expected None, a cron string "
-        "or preset ('@daily', '@once', '@continuous'...), a timedelta, a relativedelta or a Timetable"
+        "or preset ('@daily', '@once', '@continuous'...), a timedelta, a relativedelta, a Timetable, an "
+        "Asset, a list of assets or an asset condition"
     )
 
 
-_AIRFLOW_MODULES = ("airflow.timetables.simple", "airflow.timetables.interval", "airflow.timetables.trigger")
+_AIRFLOW_MODULES = (
+    "airflow.timetables.simple",
+    "airflow.timetables.interval",
+    "airflow.timetables.trigger",
+    "airflow.timetables.assets",
+)
 
 
 def serialize_timetable(timetable: Timetable) -> dict[str, Any]:
@@ -649,7 +769,8 @@ def describe_schedule(timetable: Timetable) -> str:
 
 
 __all__ = [
-    "CRON_PRESETS", "ContinuousTimetable", "CronDataIntervalTimetable", "CronTriggerTimetable", "DagRunInfo",
+    "CRON_PRESETS", "AssetOrTimeSchedule", "AssetTriggeredTimetable", "DatasetOrTimeSchedule",
+    "asset_condition_of", "ContinuousTimetable", "CronDataIntervalTimetable", "CronTriggerTimetable", "DagRunInfo",
     "DataInterval", "DeltaDataIntervalTimetable", "DeltaTriggerTimetable", "NullTimetable", "OnceTimetable",
     "TimeRestriction", "Timetable", "create_timetable", "describe_cron", "describe_schedule",
     "deserialize_timetable", "serialize_timetable",

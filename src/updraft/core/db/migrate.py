@@ -22,7 +22,7 @@ from updraft.core.db.engine import UpdraftDbError
 __all__ = ["HEAD_REVISION", "MIGRATIONS_DIR", "current_revision", "ensure_schema", "migrate", "reset"]
 
 #: The newest revision in ``migrations/versions``; a test checks it matches Alembic's head.
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "alembic_version"
 _PG_LOCK_KEY = 7_316_037_611_235_003_001  # any fixed bigint; identifies "updraft migrates" locks

@@ -29,11 +29,16 @@ from updraft.core.db.types import JsonDict, UtcDateTime, utcnow
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AssetDagRunQueue",
+    "AssetEvent",
+    "AssetModel",
     "Base",
     "Connection",
     "DagCode",
     "DagModel",
     "DagRun",
+    "DagRunAssetEvent",
+    "DagScheduleAssetReference",
     "DagTag",
     "ParseImportError",
     "SerializedDagModel",
@@ -425,3 +430,79 @@ class Log(Base):
         Index("ix_log_event_dttm", "event", "dttm"),
         Index("ix_log_owner_dttm", "owner", "dttm"),
     )
+
+
+class AssetModel(Base):
+    """An asset some task updates or some DAG is scheduled on, identified by name and URI."""
+
+    __tablename__ = "asset"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(1500))
+    uri: Mapped[str] = mapped_column(String(1500))
+    group: Mapped[str] = mapped_column(String(1500), default="asset")
+    extra: Mapped[Any | None] = mapped_column(JsonDict)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("name", "uri"),)
+
+
+class AssetEvent(Base):
+    """One update of an asset: which task instance made it, when, with what extra data."""
+
+    __tablename__ = "asset_event"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    asset_id: Mapped[int] = mapped_column(BigId, ForeignKey("asset.id", ondelete="CASCADE"))
+    extra: Mapped[Any | None] = mapped_column(JsonDict)
+    source_dag_id: Mapped[str | None] = mapped_column(String(250))
+    source_run_id: Mapped[str | None] = mapped_column(String(250))
+    source_task_id: Mapped[str | None] = mapped_column(String(250))
+    source_map_index: Mapped[int | None] = mapped_column(Integer)
+    timestamp: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_asset_event_asset_id_timestamp", "asset_id", "timestamp"),)
+
+
+class DagScheduleAssetReference(Base):
+    """A DAG scheduled on an asset (kept by the scheduler from each DAG's stored version)."""
+
+    __tablename__ = "dag_schedule_asset_reference"
+
+    asset_id: Mapped[int] = mapped_column(BigId, ForeignKey("asset.id", ondelete="CASCADE"), primary_key=True)
+    dag_id: Mapped[str] = mapped_column(
+        String(250), ForeignKey("dag.dag_id", ondelete="CASCADE"), primary_key=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_dag_schedule_asset_reference_dag_id", "dag_id"),)
+
+
+class AssetDagRunQueue(Base):
+    """An asset event waiting to be consumed by a run of ``target_dag_id``."""
+
+    __tablename__ = "asset_dag_run_queue"
+
+    target_dag_id: Mapped[str] = mapped_column(
+        String(250), ForeignKey("dag.dag_id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("asset_event.id", ondelete="CASCADE"), primary_key=True
+    )
+    asset_id: Mapped[int] = mapped_column(BigId, ForeignKey("asset.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class DagRunAssetEvent(Base):
+    """An asset event that triggered (was consumed by) a DAG run."""
+
+    __tablename__ = "dag_run_asset_event"
+
+    dag_run_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("dag_run.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("asset_event.id", ondelete="CASCADE"), primary_key=True
+    )
+
+    __table_args__ = (Index("ix_dag_run_asset_event_event_id", "event_id"),)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from updraft.core.config import conf as updraft_conf
 from updraft.core.connections import ConnectionAccessor
 from updraft.core.variables import VariableAccessor
+from updraft.sdk.assets import TriggeringAssetEvents
 from updraft.sdk.params import ParamsDict, merge_conf_into_params
 
 if TYPE_CHECKING:
@@ -104,7 +105,9 @@ def build_context(
         outlets=getattr(task, "outlets", []),
         map_index_template=getattr(task, "map_index_template", None),
         test_mode=test_mode,
-        triggering_asset_events={},
+        triggering_asset_events=(triggering := TriggeringAssetEvents(run.triggering_asset_events)),
+        triggering_dataset_events=triggering.by_uri(),  # Airflow 2: keyed by URI
+        outlet_events=ti.outlet_events,
         expanded_ti_count=None,
     )
     prev = prev_success or {}

@@ -15,11 +15,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, delete, insert, or_, select, update
 
+from updraft.core.db.asset_events import record_asset_events
 from updraft.core.db.models import DagRun, TaskInstance, TaskInstanceHistory, TaskReschedule
 from updraft.core.db.types import utcnow
 from updraft.core.runtime.attempt import AttemptOutcome
 from updraft.core.runtime.xcom_store import XComStore
 from updraft.sdk.abstractoperator import AbstractOperator
+from updraft.sdk.assets import AssetKey, asset_outlets
 from updraft.sdk.states import TaskInstanceState
 
 TI_TABLE: Table = TaskInstance.__table__  # type: ignore[assignment]
@@ -326,9 +328,11 @@ def record_outcome(
     skips: Iterable[tuple[str, int, str | None]] = (),
     cpu_time_s: float | None = None,
     peak_rss_bytes: int | None = None,
+    asset_extras: dict[AssetKey, dict[str, Any]] | None = None,
 ) -> bool:
     """Everything an attempt leaves behind, in the caller's transaction: the task instance's final
-    state, its try-history row, its XComs and the skips it asked for.
+    state, its try-history row, its XComs, the skips it asked for and, when it succeeded, one
+    event per asset in its outlets (queued for the DAGs scheduled on those assets).
 
     Nothing is written if the instance was changed from outside meanwhile (see record_finish).
     """
@@ -355,4 +359,16 @@ def record_outcome(
         return False
     xcoms.write(conn, dag_id, run_id, task.task_id, map_index, outcome.pushed)
     set_states(conn, dag_id, run_id, skips)
+    if outcome.state is TaskInstanceState.SUCCESS:
+        assets = asset_outlets(getattr(task, "outlets", None))
+        record_asset_events(
+            conn,
+            assets,
+            dag_id=dag_id,
+            run_id=run_id,
+            task_id=task.task_id,
+            map_index=map_index,
+            timestamp=outcome.end_date,
+            extras=asset_extras,
+        )
     return True

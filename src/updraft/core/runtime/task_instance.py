@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from updraft.sdk.assets import OutletEventAccessors, TriggeringAssetEvent
 from updraft.sdk.xcom_arg import RETURN_VALUE_KEY
 
 if TYPE_CHECKING:
@@ -36,6 +37,8 @@ class RunInfo:
     #: "running" while the task runs; the try's outcome once it ended (what callbacks see).
     state: str = "running"
     id: int | None = None
+    #: The asset events an asset-triggered run consumed (read when its task starts), oldest first.
+    triggering_asset_events: list[TriggeringAssetEvent] = field(default_factory=list)
 
     @property
     def execution_date(self) -> datetime | None:
@@ -66,6 +69,8 @@ class RuntimeTaskInstance:
     pushed: dict[str, str] = field(default_factory=dict)
     #: Task ids the task asked to skip (branching, short-circuit), applied when it succeeds.
     skipped_downstream: set[str] = field(default_factory=set)
+    #: ``outlet_events``: the extra data the task attached to the asset events it will emit.
+    outlet_events: OutletEventAccessors = field(default_factory=OutletEventAccessors)
 
     @property
     def task_id(self) -> str:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 
 from updraft.core.config import conf
+from updraft.core.db.asset_events import triggering_events
 from updraft.core.db.engine import get_engine
 from updraft.core.db.models import DagRun, TaskInstance
 from updraft.core.executors.workload import DAG_CALLBACK, Workload
@@ -32,12 +33,14 @@ from updraft.core.runtime.services import install_runtime_services
 from updraft.core.runtime.task_instance import RunInfo, RuntimeTaskInstance
 from updraft.core.runtime.task_log import AttemptLog, attempt_log_path
 from updraft.core.runtime.xcom_store import XComStore
-from updraft.core.scheduler.wakeup import notify_run_changed
+from updraft.core.scheduler.wakeup import notify_assets_queued, notify_run_changed
+from updraft.sdk.assets import asset_outlets
 from updraft.sdk.dag import DAG
 from updraft.sdk.exceptions import UpdraftException
 from updraft.sdk.mapping import MappedOperator
 from updraft.sdk.masking import redact
 from updraft.sdk.params import merge_conf_into_params
+from updraft.sdk.states import DagRunType
 from updraft.sdk.states import TaskInstanceState as TI
 
 log = logging.getLogger("updraft.task")
@@ -250,6 +253,8 @@ def run_workload(wl: Workload, dag: DAG | None, load_error: str | None) -> int:
             log.error("the run's conf does not match the DAG's params: %s", exc)
         with engine.connect() as conn:
             prev = run_store.previous_success(conn, dag.dag_id, run.logical_date)
+            if run.run_type == DagRunType.ASSET_TRIGGERED.value and run.id is not None:
+                run.triggering_asset_events = triggering_events(conn, run.id)
         outcome = run_attempt(
             task,
             ti,
@@ -263,6 +268,11 @@ def run_workload(wl: Workload, dag: DAG | None, load_error: str | None) -> int:
     skips: list[tuple[str, int, str | None]] = [
         (task_id, -1, TI.SKIPPED.value) for task_id in sorted(outcome.skipped_downstream)
     ]
+    try:
+        asset_extras = ti.outlet_events.extras()
+    except UpdraftException as exc:  # the user's outlet_events[...].extra is not JSON
+        log.error("the asset events are recorded without their extra: %s", exc)
+        asset_extras = {}
     with engine.begin() as conn:
         skips = _only_unstarted(conn, wl, skips)
         run_store.record_outcome(
@@ -277,8 +287,11 @@ def run_workload(wl: Workload, dag: DAG | None, load_error: str | None) -> int:
             skips,
             cpu_time_s=cpu,
             peak_rss_bytes=rss,
+            asset_extras=asset_extras,
         )
     notify_run_changed(wl.dag_id, wl.run_id)
+    if outcome.state is TI.SUCCESS and asset_outlets(getattr(task, "outlets", None)):
+        notify_assets_queued()
     return 0
 
 

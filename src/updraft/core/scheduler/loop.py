@@ -27,6 +27,7 @@ from updraft.core.config import conf
 from updraft.core.db.models import Job
 from updraft.core.executors.local import LocalExecutor
 from updraft.core.scheduler import failures
+from updraft.core.scheduler.assets import create_asset_triggered_runs
 from updraft.core.scheduler.dag_cache import DagCache
 from updraft.core.scheduler.queueing import queue_runnable, read_pool_sizes
 from updraft.core.scheduler.run_creation import RunCreator
@@ -94,6 +95,7 @@ class Scheduler:
         self._pending_results: list[Any] = []
         self._next_creation: datetime | None = None
         self._pool_sizes: dict[str, int] | None = None
+        self._assets_queued = False
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -146,7 +148,12 @@ class Scheduler:
             if (poll or creation_due) and self.scope is None:
                 self.stats.runs_created += len(self.creator.create_due_runs(conn, now))
                 self._next_creation = self.creator.next_creation_time(conn)
-            if poll or self._again:
+            asset_runs = []
+            if (poll or self._again or self._assets_queued) and self.scope is None:
+                self._assets_queued = False
+                asset_runs = create_asset_triggered_runs(conn, self.cache, now)
+                self.stats.runs_created += len(asset_runs)
+            if poll or self._again or asset_runs:
                 self._dirty |= set(start_queued_runs(conn, self.cache, now, self.scope))
             if self.scope is not None:
                 self._dirty &= self.scope
@@ -212,6 +219,9 @@ class Scheduler:
             if self.wakeup is not None and self.wakeup in ready:
                 look_again, changed_runs = self.wakeup.drain()
                 self._dirty |= changed_runs
+                if self.wakeup.assets_queued:
+                    self.wakeup.assets_queued = False
+                    self._assets_queued = True
                 if look_again:
                     self._poll = True
                     self._next_housekeeping = 0.0  # new DAG versions get their next run at once

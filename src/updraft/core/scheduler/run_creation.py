@@ -10,6 +10,8 @@ from sqlalchemy import Connection, func, select, update
 from updraft.core.dag_admin import time_restriction
 from updraft.core.dag_runs import DagRunExists, create_dag_run
 from updraft.core.db.models import DagModel, DagRun
+from updraft.core.db.types import utcnow
+from updraft.core.scheduler.assets import sync_references
 from updraft.core.scheduler.dag_cache import DagCache
 from updraft.sdk.serialization import SerializedDag
 from updraft.sdk.states import DagRunState, DagRunType
@@ -49,13 +51,15 @@ class RunCreator:
         self._computed_for: dict[str, int] = {}
 
     def refresh_next_runs(self, conn: Connection) -> None:
-        """(Re)compute next_dagrun* for active DAGs whose stored version we have not seen yet."""
+        """(Re)compute next_dagrun* for active DAGs whose stored version we have not seen yet, and
+        which assets they are scheduled on."""
         dag_ids = list(conn.scalars(select(DagModel.dag_id).where(DagModel.is_active.is_(True))))
         latest = self.cache.latest(conn, dag_ids)
         stale = {dag_id: v for dag_id, v in latest.items() if self._computed_for.get(dag_id) != v[0]}
         if not stale:
             return
         last_intervals = self._last_automated_intervals(conn, list(stale))
+        sync_references(conn, {dag_id: dag for dag_id, (_, dag) in stale.items()}, utcnow())
         for dag_id, (serialized_id, dag) in stale.items():
             info = None
             if dag.timetable.can_be_scheduled:

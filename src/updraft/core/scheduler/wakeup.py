@@ -17,6 +17,8 @@ def socket_path() -> Path:
 
 #: A message that asks for a full look (new runs, new DAG versions, unpaused DAGs).
 LOOK_AGAIN = b"w"
+#: A task recorded asset events: look for DAGs whose asset condition now holds.
+ASSETS_QUEUED = b"a"
 _RUN_PREFIX = b"r:"
 
 
@@ -42,6 +44,11 @@ def notify_run_changed(dag_id: str, run_id: str) -> bool:
     return _send(_RUN_PREFIX + dag_id.encode() + b"\0" + run_id.encode())
 
 
+def notify_assets_queued() -> bool:
+    """A task just recorded asset events: asset-scheduled DAGs may be due."""
+    return _send(ASSETS_QUEUED)
+
+
 class WakeupListener:
     """The scheduler's end: a non-blocking datagram socket to include in its ``select``."""
 
@@ -52,6 +59,8 @@ class WakeupListener:
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(str(self.path))
         self.sock.setblocking(False)
+        #: Set by ``drain`` when a task recorded asset events; the scheduler resets it.
+        self.assets_queued = False
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -68,6 +77,8 @@ class WakeupListener:
                 if message.startswith(_RUN_PREFIX) and b"\0" in message:
                     dag_id, run_id = message[len(_RUN_PREFIX) :].split(b"\0", 1)
                     runs.add((dag_id.decode(), run_id.decode()))
+                elif message == ASSETS_QUEUED:
+                    self.assets_queued = True
                 else:
                     look_again = True
         return look_again, runs

@@ -5,17 +5,29 @@ per task attempt, so an attempt starts in milliseconds and whatever its code doe
 ``os._exit``) stays inside that child. Child exits are observed through pidfds, so the worker
 waits on its pipe and its children at once without polling. An attempt that runs past its
 timeout has its process group terminated, then killed.
+
+Nothing here outlives the scheduler (see ADR 0002, "When the scheduler dies"). The worker learns
+that its scheduler is gone from EOF on its pipe (only the scheduler holds the other end) and, on
+Linux, from ``PR_SET_PDEATHSIG``. It then takes no more work, gives running attempts
+``scheduler.shutdown_grace_period`` to finish, stops the rest like a timed-out attempt, and exits.
+An attempt's process watches its worker through a pipe of its own: if the worker dies (even by
+SIGKILL), the attempt is stopped the same way, so no task runs on without a supervisor.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
+import logging
 import os
 import select
 import signal
+import sys
+import threading
 import time
 import traceback
+from collections.abc import Iterable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -24,6 +36,10 @@ from typing import Any
 from updraft.core.executors.workload import Workload, WorkloadResult
 
 KILL_GRACE_S = 5.0
+#: prctl(2) option: the signal this process gets when the thread that forked it exits.
+_PR_SET_PDEATHSIG = 1
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -94,30 +110,75 @@ class _WorkerState:
         self.spare: _Spare | None = None
         #: pidfd -> pid of spares that were discarded (a DAG file changed); reaped silently.
         self.discarded: dict[int, int] = {}
+        #: Children hold the read end; only this worker holds the write end, so a child reads EOF
+        #: exactly when the worker has exited, however it died.
+        self.lifeline_read, self.lifeline_write = os.pipe()
+        #: Signals (SIGTERM, the parent-death signal) wake the select loop through this pipe.
+        self.wake_read, self.wake_write = os.pipe()
+        #: The scheduler is gone: no more work; running attempts get a grace period, then are stopped.
+        self.orphaned = False
+
+    def worker_fds(self) -> list[int]:
+        """The worker's own pipes, which a forked child must not keep (``conn`` aside)."""
+        return [self.lifeline_write, self.wake_read, self.wake_write]
 
 
-def serve(conn: Connection) -> None:
-    """Main loop of a worker: run workloads from ``conn``, report results back on it."""
+def set_parent_death_signal(sig: int) -> bool:
+    """Linux: ask the kernel to send ``sig`` to this process when its parent exits.
+
+    Strictly, when the parent *thread* that forked this process exits; the caller confirms with
+    ``os.getppid()`` before it acts on the signal. False where prctl is not available.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return int(libc.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0)) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def serve(conn: Connection, parent_pid: int | None = None, inherited_fds: Iterable[int] = ()) -> None:
+    """Main loop of a worker: run workloads from ``conn``, report results back on it.
+
+    ``parent_pid`` is the scheduler's pid; ``inherited_fds`` are the scheduler's ends of the
+    workers' pipes (this one's included), which the worker closes so that its pipe reads EOF as
+    soon as the scheduler is gone.
+    """
+    for fd in inherited_fds:
+        with contextlib.suppress(OSError):
+            os.close(fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    state = _WorkerState(conn)
+    _watch_parent(state)
+    from updraft.core.config import conf
     from updraft.core.db.engine import dispose_engines
     from updraft.core.sdk_settings import configure_sdk
 
+    grace = conf.getfloat("scheduler", "shutdown_grace_period", fallback=30.0)
     dispose_engines()
     configure_sdk()
     _warm_up()
-    state = _WorkerState(conn)
-    state.spare = _make_spare(state.cache)
+    state.spare = _make_spare(state)
     accepting = True
     while accepting or state.children:
+        if not state.orphaned and parent_pid is not None and os.getppid() != parent_pid:
+            accepting = False
+            _orphan(state, grace, parent_pid, "it exited")
         now = time.monotonic()
         timeout = _next_deadline(state.children, now)
         readers: list[Any] = [child.pidfd for child in state.children.values()] + list(state.discarded)
+        readers.append(state.wake_read)
         if accepting:
             readers.append(conn)
         ready, _, _ = select.select(readers, [], [], timeout)
         for item in ready:
             if item is conn:
                 accepting = _handle_message(state)
+                if not accepting and not state.orphaned and conn.closed:
+                    _orphan(state, grace, parent_pid, "its pipe was closed")
+            elif item == state.wake_read:
+                _drain(state.wake_read)  # the loop's head checks whether the parent is gone
             elif item in state.discarded:
                 _reap_silently(state, item)
             else:
@@ -126,6 +187,50 @@ def serve(conn: Connection) -> None:
     _discard_spare(state)
     with contextlib.suppress(OSError):
         conn.close()
+
+
+def _watch_parent(state: _WorkerState) -> None:
+    """Wake the loop on SIGTERM and, on Linux, on the parent's death (a SIGTERM from the kernel).
+
+    SIGTERM alone does not stop the worker: the scheduler coordinates a shutdown (as with SIGINT,
+    which a Ctrl-C also sends to the whole group). Only a parent that is really gone does.
+    """
+    for fd in (state.wake_read, state.wake_write):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(state.wake_write, warn_on_full_buffer=False)
+    signal.signal(signal.SIGTERM, lambda signum, frame: None)
+    # Set after the handler: the kernel's signal must find it. A parent that died before this
+    # call sends nothing; the loop's check of os.getppid() catches that case.
+    set_parent_death_signal(signal.SIGTERM)
+
+
+def _drain(fd: int) -> None:
+    with contextlib.suppress(BlockingIOError, InterruptedError):
+        while os.read(fd, 512):
+            pass
+
+
+def _orphan(state: _WorkerState, grace: float, parent_pid: int | None, how: str) -> None:
+    """The scheduler is gone: take no more work; stop running attempts after ``grace`` seconds.
+
+    Stopped attempts record themselves failed or up for retry (SIGTERM raises TaskTerminated);
+    one that had to be killed is found by the next scheduler (its pid is gone) and failed then.
+    """
+    state.orphaned = True
+    _discard_spare(state)
+    if state.children:
+        log.warning(
+            "the scheduler (pid %s) is gone (%s): %d running attempt(s) get %gs to finish, then are stopped",
+            parent_pid,
+            how,
+            len(state.children),
+            grace,
+        )
+    stop_at = time.monotonic() + grace
+    for child in state.children.values():
+        # Its result goes nowhere now (nobody reads the pipe): the attempt records its own.
+        if child.term_sent_at is None and (child.deadline is None or child.deadline > stop_at):
+            child.deadline = stop_at
 
 
 def _warm_up() -> None:
@@ -166,7 +271,9 @@ def _handle_message(state: _WorkerState) -> bool:
     try:
         message = state.conn.recv()
     except (EOFError, OSError):
-        # The scheduler is gone. Running attempts carry on and record their own results.
+        # The scheduler is gone (nobody else holds its end of the pipe).
+        with contextlib.suppress(OSError):
+            state.conn.close()
         return False
     kind = message[0]
     if kind == "run":
@@ -182,28 +289,54 @@ def _handle_message(state: _WorkerState) -> bool:
     return True
 
 
-def _child_main(cache: DagFileCache, read_fd: int | None, workload: Workload | None) -> None:
+def _child_main(state: _WorkerState, read_fd: int | None, workload: Workload | None) -> None:
     """Body of an attempt's process; never returns. A spare first waits for its workload."""
     code = 1
     try:
         os.setsid()
+        _leave_worker(state)
         from updraft.core.runtime.task_process import prepare_process, run_workload
 
         prepare_process()
         if workload is None:
             assert read_fd is not None
-            data = _read_all(read_fd)
+            data = _read_all(read_fd)  # EOF, also when the worker dies: nothing to run
             if not data:
                 os._exit(0)  # discarded before use
             workload = Workload.from_dict(json.loads(data))
-            dags, error = cache.peek(workload.fileloc)
-        else:
-            dags, error = cache.peek(workload.fileloc)
+        _watch_worker(state.lifeline_read)
+        dags, error = state.cache.peek(workload.fileloc)
         code = run_workload(workload, dags.get(workload.dag_id), error)
     except BaseException:  # noqa: BLE001 - report anything, then leave without the parent's cleanup
         traceback.print_exc()
     finally:
         os._exit(code)
+
+
+def _leave_worker(state: _WorkerState) -> None:
+    """In a freshly forked child: drop the worker's pipes and signal set-up."""
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    with contextlib.suppress(OSError):
+        state.conn.close()  # this process's copy only; the worker keeps talking to the scheduler
+    for fd in state.worker_fds():
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
+def _watch_worker(lifeline_fd: int) -> None:
+    """Stop this attempt if its worker exits first: SIGTERM now, SIGKILL for the group later."""
+
+    def watch() -> None:
+        with contextlib.suppress(OSError):
+            while os.read(lifeline_fd, 1):
+                pass
+        # The worker is gone, so nobody enforces this attempt's timeout any more.
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(KILL_GRACE_S)
+        _kill_group(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="updraft-worker-watch", daemon=True).start()
 
 
 def _read_all(fd: int) -> bytes:
@@ -215,14 +348,14 @@ def _read_all(fd: int) -> bytes:
         chunks.append(chunk)
 
 
-def _make_spare(cache: DagFileCache) -> _Spare:
+def _make_spare(state: _WorkerState) -> _Spare:
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(write_fd)
-        _child_main(cache, read_fd, None)
+        _child_main(state, read_fd, None)
     os.close(read_fd)
-    return _Spare(pid=pid, pidfd=os.pidfd_open(pid), write_fd=write_fd, generation=cache.generation)
+    return _Spare(pid=pid, pidfd=os.pidfd_open(pid), write_fd=write_fd, generation=state.cache.generation)
 
 
 def _discard_spare(state: _WorkerState) -> None:
@@ -257,13 +390,13 @@ def _spawn(state: _WorkerState, workload: Workload) -> None:
         _discard_spare(state)
         pid = os.fork()
         if pid == 0:
-            _child_main(state.cache, None, workload)
+            _child_main(state, None, workload)
         pidfd = os.pidfd_open(pid)
     assert pidfd is not None
     deadline = time.monotonic() + workload.timeout_s + KILL_GRACE_S if workload.timeout_s else None
     state.children[pid] = _Child(pid=pid, pidfd=pidfd, workload=workload, deadline=deadline)
     state.conn.send(("started", workload.to_dict(), pid))
-    state.spare = _make_spare(state.cache)
+    state.spare = _make_spare(state)
 
 
 def _reap(conn: Connection, children: dict[int, _Child], pidfd: int) -> None:

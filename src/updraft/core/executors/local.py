@@ -1,31 +1,51 @@
 """The local executor: a few warm fork-server workers; each attempt runs in its own child.
 
 The scheduler calls ``queue`` with workloads and selects on ``filenos()``; ``collect`` returns
-what finished. A worker that dies is replaced; attempts it had started keep running on their
-own (they are in their own sessions) and record their results in the DB themselves.
+what finished. A worker that dies is replaced; attempts it had started are stopped (no attempt
+runs without the worker that enforces its timeout), record themselves failed or up for retry,
+and are otherwise found by the scheduler's check for lost attempts.
+
+The workers do not outlive the scheduler: each one holds only its own end of its pipe, so it
+reads EOF when the scheduler dies, however it dies (see ``fork_server``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkProcess
 
 from updraft.core.executors.fork_server import serve
 from updraft.core.executors.workload import Workload, WorkloadResult
 
+#: This process's ends of the pipes of all its live workers. A forked worker closes every one of
+#: them (its own included): a pipe must read EOF in its worker as soon as the scheduler is gone,
+#: which it cannot while a copy of the scheduler's end stays open in a worker.
+_scheduler_ends: set[Connection] = set()
+
 
 class _Worker:
     def __init__(self) -> None:
         ctx = multiprocessing.get_context("fork")
         self.conn, child_conn = ctx.Pipe(duplex=True)
+        inherited = [conn.fileno() for conn in _scheduler_ends] + [self.conn.fileno()]
         self.process: ForkProcess = ctx.Process(
-            target=serve, args=(child_conn,), name="updraft-worker", daemon=False
+            target=serve,
+            args=(child_conn, os.getpid(), inherited),
+            name="updraft-worker",
+            daemon=False,
         )
         self.process.start()
         child_conn.close()
+        _scheduler_ends.add(self.conn)
         self.inflight: dict[tuple[str, str, str, int], Workload] = {}
+
+    def close(self) -> None:
+        _scheduler_ends.discard(self.conn)
+        with contextlib.suppress(OSError):
+            self.conn.close()
 
 
 class LocalExecutor:
@@ -79,11 +99,10 @@ class LocalExecutor:
                 self._replace(worker)
 
     def _replace(self, worker: _Worker) -> None:
-        """A dead worker's attempts carry on by themselves; they are watched through the DB."""
+        """A dead worker's attempts stop by themselves (see ``fork_server``); the DB tells the rest."""
         with contextlib.suppress(ValueError):
             self.workers.remove(worker)
-        with contextlib.suppress(OSError):
-            worker.conn.close()
+        worker.close()
         self.workers.append(_Worker())
 
     def terminate(self) -> None:
@@ -101,3 +120,4 @@ class LocalExecutor:
             if worker.process.is_alive():
                 worker.process.kill()
                 worker.process.join(1)
+            worker.close()

@@ -1,0 +1,9 @@
+"""Uses a provider Updraft does not bundle."""
+
+from datetime import datetime
+
+from airflow import DAG
+from airflow.providers.amazon.aws.operators.s3 import S3CreateBucketOperator
+
+with DAG("bad_amazon_provider", start_date=datetime(2024, 1, 1), schedule=None):
+    S3CreateBucketOperator(task_id="bucket", bucket_name="reports")

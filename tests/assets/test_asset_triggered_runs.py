@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select, update
 
 from tests.scheduler.conftest import Env, wait_for
@@ -166,3 +167,30 @@ def test_paused_consumer_keeps_its_queue_until_unpaused(env: Env, scheduler, tmp
     assert count(DagRunAssetEvent, DagRunAssetEvent.dag_run_id == run.id) == 2  # one run consumes both
     assert count(AssetDagRunQueue) == 0
     process.stop()
+
+
+def test_two_schedulers_consume_each_event_exactly_once(env: Env, scheduler, tmp_path: Path, db_url: str):
+    """PostgreSQL: two schedulers (each with its own home and wake-up socket) share the queue;
+    the row locks let exactly one of them turn each queued event into a run."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several schedulers on one database need PostgreSQL")
+    out = tmp_path / "out"
+    out.mkdir()
+    write_dags(env, out, {"consume": "[a]"})
+    other_home = tmp_path / "other_home"
+    other_home.mkdir()
+    processes = [scheduler(), scheduler(updraft_home=str(other_home))]
+    run_ids = [env.trigger("produce_a") for _ in range(6)]
+    for run_id in run_ids:
+        assert env.wait_run("produce_a", run_id) == "success", [p.output() for p in processes]
+    wait_for(lambda: count(AssetDagRunQueue) == 0, 30, what="the queue to drain")
+    wait_for(
+        lambda: all(r.state == "success" for r in env.runs("consume")), 60, what="the consumer runs to finish"
+    )
+    assert count(AssetEvent) == 6
+    with get_engine().connect() as conn:
+        links = conn.execute(select(DagRunAssetEvent.event_id)).scalars().all()
+    assert sorted(links) == sorted(set(links)) and len(links) == 6  # each event consumed once
+    assert 1 <= len(env.runs("consume")) <= 6
+    for process in processes:
+        process.stop()

@@ -665,6 +665,7 @@ _AIRFLOW_MODULES = (
     "airflow.timetables.interval",
     "airflow.timetables.trigger",
     "airflow.timetables.assets",
+    "airflow.timetables.datasets",
 )
 
 

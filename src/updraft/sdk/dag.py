@@ -92,6 +92,7 @@ class DAG:
         timetable: Any = _UNSET,
         concurrency: int | None = None,
         fileloc: str | None = None,
+        sla_miss_callback: Any = None,
     ) -> None:
         validate_key("dag_id", dag_id)
         self.dag_id = dag_id
@@ -121,6 +122,8 @@ class DAG:
         self.params: ParamsDict = ParamsDict(merged_params)
         self.max_active_runs = max_active_runs
         self.max_active_tasks = concurrency if concurrency is not None else max_active_tasks
+        # SLAs are gone in Airflow 3 and Updraft never had them: an Airflow 2 file's callback is unused.
+        del sla_miss_callback
         self.dagrun_timeout = dagrun_timeout
         self.on_success_callback = _as_callbacks(on_success_callback, "on_success_callback", dag_id)
         self.on_failure_callback = _as_callbacks(on_failure_callback, "on_failure_callback", dag_id)

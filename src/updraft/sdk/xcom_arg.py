@@ -37,7 +37,12 @@ class Resolvable:
 
 
 class XComArg(Resolvable, DependencyMixin):
-    """Base of every XCom reference."""
+    """Base of every XCom reference; ``XComArg(task, key=...)`` makes a plain one, as in Airflow."""
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+        if cls is XComArg:
+            return PlainXComArg(*args, **kwargs)
+        return super().__new__(cls)
 
     @staticmethod
     def iter_xcom_args(value: Any, _depth: int = 0) -> Iterator[PlainXComArg]:

@@ -36,3 +36,19 @@ class LoggingMixin:
             cls = type(self)
             self._log = logging.getLogger(f"{cls.__module__}.{cls.__qualname__}")
         return self._log
+
+
+def is_venv_installed() -> bool:
+    """False: Updraft runs no virtualenv tasks, so DAG files that check this skip defining them."""
+    return False
+
+
+class AirflowPlugin:
+    """Base of an Airflow plugin class. Updraft loads no plugins: the class is accepted so that a
+    module defining one (next to a timetable a DAG imports directly) still imports."""
+
+    name: str = ""
+    timetables: list[type] = []
+    macros: list[object] = []
+    listeners: list[object] = []
+    priority_weight_strategies: list[type] = []

@@ -210,7 +210,7 @@ _PROVIDERS: dict[str, Names] = {
         "HttpOperator": "updraft.providers.http",
         "SimpleHttpOperator": "updraft.providers.http",
     },
-    "airflow.providers.http.sensors.http": {"HttpSensor": "updraft.providers.http"},
+    "airflow.providers.http.sensors.http": {"HttpSensor": "updraft.operators.sensors.http"},
     "airflow.providers.smtp.hooks.smtp": {"SmtpHook": "updraft.providers.smtp.hook"},
     "airflow.providers.smtp.operators.smtp": {"EmailOperator": "updraft.operators.email"},
     "airflow.providers.smtp.notifications.smtp": {

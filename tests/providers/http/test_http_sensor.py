@@ -11,7 +11,8 @@ import pytest
 from tests.operators.helpers import run_task
 from tests.providers.http.fake_service import FakeService, Reply
 from updraft.exceptions import UpdraftSensorTimeout, UpdraftSkipException
-from updraft.providers.http import HttpSensor, HttpStatusError
+from updraft.operators.sensors.http import HttpSensor
+from updraft.providers.http import HttpStatusError
 from updraft.sdk.dag import DAG
 
 

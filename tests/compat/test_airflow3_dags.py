@@ -22,6 +22,7 @@ def test_every_airflow3_file_loads():
         "a3_none",
         "a3_outcomes",
         "a3_params",
+        "a3_params_target",
         "a3_preset",
         "a3_sensors",
         "a3_sql",
@@ -83,6 +84,7 @@ def test_branch_short_circuit_sensors_notifier_and_trigger_rules(compat: Compat)
         "cleanup": "success",
         "report": "success",
         "publish": "upstream_failed",
+        "announce": "skipped",
     }
     assert result.state.value == "failed"
     broken = next(r for r in result.records if r.task_id == "broken")
@@ -144,8 +146,13 @@ def test_standard_provider_sensors(compat: Compat):
 
 def test_params_from_trigger_conf(compat: Compat):
     result = compat.run("a3_params", DAGS3, conf={"city": "lima"})
-    assert compat.states(result) == {"greet": "success", "seen": "success"}
+    assert compat.states(result) == dict.fromkeys(
+        ["greet", "hello", "seen", "latest_only", "kick"], "success"
+    )
     assert compat.xcom("a3_params", "greet") == "lima-7"
+    assert compat.xcom("a3_params", "hello") == "hello Lima (7 days)"
+    [kicked] = compat.dag_runs("a3_params_target")
+    assert (kicked.run_id, kicked.conf) == ("kicked_by_params", {"city": "lima"})
     assert compat.xcom("a3_params", "seen") == {
         "params": {"city": "lima", "days": 7, "verbose": False},
         "conf": {"city": "lima"},

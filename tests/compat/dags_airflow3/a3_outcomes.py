@@ -93,10 +93,14 @@ def a3_outcomes():
     cleanup = EmptyOperator(task_id="cleanup", trigger_rule=TriggerRule.ONE_FAILED)
     report = EmptyOperator(task_id="report", trigger_rule=TriggerRule.ALL_DONE)
     publish = EmptyOperator(task_id="publish")
+    announce = EmptyOperator(task_id="announce")
     skipped, failed = not_today(), broken()
     [skipped, failed] >> cleanup
     [skipped, failed] >> report
-    [skipped, failed] >> publish
+    # One upstream each: with a skipped and a failed upstream together, Airflow's all_success gives
+    # skipped or upstream_failed depending on which finishes first.
+    failed >> publish
+    skipped >> announce
 
 
 a3_outcomes()

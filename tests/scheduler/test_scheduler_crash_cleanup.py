@@ -70,6 +70,18 @@ def test_idle_workers_exit_at_once_when_the_scheduler_is_killed(env: Env, schedu
     print(f"{len(workers)} executor processes exited {elapsed * 1000:.0f} ms after the scheduler's SIGKILL")
 
 
+def test_the_dag_processor_exits_when_the_scheduler_is_killed(env: Env, scheduler):
+    process = scheduler(with_processor=True, UPDRAFT__SCHEDULER__EXECUTOR_WORKERS="1")
+    assert process.proc is not None
+    # The forked DAG processor (named by its process title or cmdline) plus the worker and its spare.
+    children = wait_for(
+        lambda: len(found := descendants(process.proc.pid)) >= 3 and found,
+        60,
+        what="the processor and workers",
+    )
+    kill_and_wait_gone(process, children, timeout=15)
+
+
 def test_a_running_attempt_is_stopped_after_the_grace_period_and_retried(env: Env, scheduler, tmp_path: Path):
     pid_file = tmp_path / "pid"
     env.write_dag(

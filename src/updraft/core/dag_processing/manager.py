@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
 import signal
 import sys
 import time
@@ -337,7 +338,9 @@ class DagProcessorManager:
                 time.sleep(min(remaining, _SLICE_S))
 
 
-def _processor_process_main(stop_event: StopEvent, subdir: str | None) -> None:
+def _processor_process_main(stop_event: StopEvent, subdir: str | None, parent_pid: int) -> None:
+    from updraft.core.executors.fork_server import set_parent_death_signal
+
     manager: DagProcessorManager | None = None
     stop_requested = False
 
@@ -350,6 +353,10 @@ def _processor_process_main(stop_event: StopEvent, subdir: str | None) -> None:
     # First of all: the handlers inherited from the parent (the scheduler's) must not run here.
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # When the scheduler dies (even by SIGKILL) this process stops too instead of parsing forever.
+    set_parent_death_signal(signal.SIGTERM)
+    if os.getppid() != parent_pid:
+        stop_requested = True
     dispose_engines()  # never reuse the parent's pooled connections
     try:
         manager = DagProcessorManager(processor_folders(subdir))
@@ -368,7 +375,10 @@ def start_dag_processor_process(stop_event: StopEvent, subdir: str | None = None
     """
     context = multiprocessing.get_context("fork")
     process = context.Process(
-        target=_processor_process_main, args=(stop_event, subdir), name="updraft-dag-processor", daemon=True
+        target=_processor_process_main,
+        args=(stop_event, subdir, os.getpid()),
+        name="updraft-dag-processor",
+        daemon=True,
     )
     process.start()
     return process

@@ -19,6 +19,7 @@ def test_every_airflow2_file_loads():
         "a2_failures",
         "a2_scheduled_dates",
         "a2_sensors",
+        "a2_taskflow",
         "a2_templates",
         "a2_toolbox",
         "a2_trigger",
@@ -223,3 +224,22 @@ def test_timetable_argument_and_days_ago(compat: Compat):
     result = compat.run("a2_weekday_mornings", DAGS2, "2024-03-06T06:30:00+00:00")
     assert compat.states(result) == {"show": "success"}
     assert compat.xcom("a2_weekday_mornings", "show") == "2024-03-06T06:30:00+00:00 Wednesday"
+
+
+def test_airflow2_taskflow_and_date_branches(compat: Compat):
+    result = compat.run("a2_taskflow", DAGS2, "2024-03-06")  # a Wednesday in March
+    assert compat.states(result) == {
+        "split": "success",
+        "double[0]": "success",
+        "double[1]": "success",
+        "double[2]": "success",
+        "totals.add": "success",
+        "by_day": "success",
+        "wednesday": "success",
+        "other_day": "skipped",
+        "by_date": "success",
+        "in_march": "success",
+        "not_in_march": "skipped",
+    }
+    assert compat.xcom("a2_taskflow", "split", key="head") == [1, 2]
+    assert compat.xcom("a2_taskflow", "totals.add") == 120

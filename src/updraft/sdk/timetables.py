@@ -540,7 +540,11 @@ class AssetTriggeredTimetable(_Builtin):
 class AssetOrTimeSchedule(_Builtin):
     """Runs on a timetable's schedule and also whenever the asset condition holds."""
 
-    def __init__(self, *, timetable: Timetable, assets: Any) -> None:
+    def __init__(self, *, timetable: Timetable, assets: Any = None, datasets: Any = None) -> None:
+        if assets is None:  # Airflow 2's DatasetOrTimeSchedule(timetable=..., datasets=...)
+            assets = datasets
+        if assets is None:
+            raise DagDefinitionError("AssetOrTimeSchedule needs assets=[...] as well as a timetable")
         if not isinstance(timetable, Timetable):
             raise DagDefinitionError(f"AssetOrTimeSchedule needs a Timetable, got {timetable!r}")
         self.timetable = timetable

@@ -59,6 +59,16 @@ class Connection:
         return value if isinstance(value, dict) else {}
 
     @classmethod
+    def get(cls, conn_id: str) -> Connection:
+        """The connection ``conn_id`` from the secrets chain (env vars, backend, metadata DB).
+
+        Raises ConnectionNotFound (Airflow's ``AirflowNotFoundException``) when no source has it.
+        """
+        from updraft.sdk import secrets
+
+        return secrets.get_connection(conn_id)
+
+    @classmethod
     def from_uri(cls, conn_id: str, uri: str) -> Connection:
         """Parse ``type://login:password@host:port/schema?extra=...`` (parts percent-encoded);
         a single ``__extra__`` query parameter holds the whole extra as JSON."""

@@ -28,11 +28,16 @@ class Variable:
     """Read with ``Variable.get("key")``, write with ``Variable.set("key", value)``."""
 
     @staticmethod
-    def get(key: str, default_var: Any = NOTSET, deserialize_json: bool = False) -> Any:
-        """The variable's value (parsed when ``deserialize_json``); ``default_var`` when no source has it.
+    def get(
+        key: str, default_var: Any = NOTSET, deserialize_json: bool = False, *, default: Any = NOTSET
+    ) -> Any:
+        """The variable's value (parsed when ``deserialize_json``); the default when no source has it.
 
+        The default is ``default_var`` (Airflow 2's name) or ``default`` (the Airflow 3 SDK's).
         Raises VariableNotFound (a KeyError) naming the key when it is missing and there is no default.
         """
+        if default_var is NOTSET:
+            default_var = default
         text = secrets.get_variable(key)
         if text is None:
             if default_var is NOTSET:

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from updraft.core.config import conf as updraft_conf
 from updraft.core.connections import ConnectionAccessor
+from updraft.core.db.asset_events import asset_event_history
 from updraft.core.variables import VariableAccessor
-from updraft.sdk.assets import TriggeringAssetEvents
+from updraft.sdk.assets import Asset, InletEventsAccessors, TriggeringAssetEvent, TriggeringAssetEvents
 from updraft.sdk.params import ParamsDict, merge_conf_into_params
 
 if TYPE_CHECKING:
@@ -64,6 +65,14 @@ def task_params(
     return merge_conf_into_params(layered, conf)
 
 
+def _history_reader(ti: RuntimeTaskInstance) -> Any:
+    def read(item: Asset) -> list[TriggeringAssetEvent]:
+        with ti.xcoms.engine.connect() as conn:
+            return asset_event_history(conn, item)
+
+    return read
+
+
 def build_context(
     task: AbstractOperator,
     ti: RuntimeTaskInstance,
@@ -108,6 +117,7 @@ def build_context(
         triggering_asset_events=(triggering := TriggeringAssetEvents(run.triggering_asset_events)),
         triggering_dataset_events=triggering.by_uri(),  # Airflow 2: keyed by URI
         outlet_events=ti.outlet_events,
+        inlet_events=InletEventsAccessors(getattr(task, "inlets", None) or [], _history_reader(ti)),
         expanded_ti_count=None,
     )
     prev = prev_success or {}
@@ -120,6 +130,15 @@ def build_context(
         context[key] = prev.get(key)
     _add_airflow2_dates(context, logical_date)
     return context
+
+
+def _neighbour_ticks(dag: Any, logical_date: datetime) -> tuple[datetime | None, datetime | None]:
+    timetable = getattr(dag, "timetable", None)
+    step_forward = getattr(timetable, "_get_next", None)
+    step_back = getattr(timetable, "_get_prev", None)
+    if step_forward is None or step_back is None:
+        return None, None
+    return step_forward(logical_date), step_back(logical_date)
 
 
 def _add_airflow2_dates(context: Context, logical_date: datetime | None) -> None:
@@ -135,6 +154,10 @@ def _add_airflow2_dates(context: Context, logical_date: datetime | None) -> None
         if interval_end and interval_start and interval_end != interval_start
         else None
     )
+    if next_date is None and prev_date is None:
+        # A trigger timetable (Airflow 3's default for cron and timedelta schedules) has no interval:
+        # the neighbouring schedule ticks are what Airflow 2 called next/prev execution dates.
+        next_date, prev_date = _neighbour_ticks(context["dag"], logical_date)
     context["next_execution_date"] = next_date
     context["prev_execution_date"] = prev_date
     next_ds, prev_ds = _ds(next_date), _ds(prev_date)

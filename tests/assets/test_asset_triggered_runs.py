@@ -41,7 +41,7 @@ from updraft.operators import PythonOperator
 
 a, b = Asset("s3://bucket/a"), Dataset("s3://bucket/b")
 
-def record(triggering_asset_events, triggering_dataset_events, dag_run, logical_date):
+def record(triggering_asset_events, triggering_dataset_events, inlet_events, dag_run, logical_date):
     seen = {{
         asset.uri: [
             {{"source": [e.source_dag_id, e.source_task_id, e.source_map_index], "extra": e.extra}}
@@ -55,10 +55,11 @@ def record(triggering_asset_events, triggering_dataset_events, dag_run, logical_
         "by_uri": sorted(triggering_dataset_events),
         "run_type": dag_run.run_type,
         "logical_date": str(logical_date),
+        "inlet": [len(inlet_events[a]), inlet_events["s3://bucket/a"][-1].extra if inlet_events[a] else None],
     }}))
 
 with DAG("{dag_id}", start_date=datetime(2024, 1, 1), schedule={schedule}):
-    PythonOperator(task_id="record", python_callable=record)
+    PythonOperator(task_id="record", python_callable=record, inlets=[a])
 """
 
 
@@ -106,6 +107,7 @@ def test_producer_success_triggers_one_consumer_run_with_its_events(env: Env, sc
     }
     assert seen["by_uri"] == ["s3://bucket/a"] and seen["run_type"] == "asset_triggered"
     assert seen["logical_date"] == "None"
+    assert seen["inlet"] == [1, {"rows": 3, "by": "publish"}]
     assert count(AssetEvent) == 1 and count(DagRunAssetEvent, DagRunAssetEvent.dag_run_id == run.id) == 1
     assert count(AssetDagRunQueue) == 0  # consumed
     time.sleep(1.0)  # a few more passes create nothing more

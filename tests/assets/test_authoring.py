@@ -15,6 +15,7 @@ from updraft.sdk.assets import (
     AssetAll,
     AssetAny,
     Dataset,
+    InletEventsAccessors,
     Metadata,
     OutletEventAccessors,
     TriggeringAssetEvent,
@@ -251,3 +252,18 @@ def test_triggering_asset_events_mapping() -> None:
     assert events[A][0].dataset_uri == "s3://bucket/a"
     with pytest.raises(KeyError):
         events[B]
+
+
+def test_inlet_events_read_only_the_task_inlets_once() -> None:
+    loads: list[Asset] = []
+
+    def load(item: Asset) -> list[TriggeringAssetEvent]:
+        loads.append(item)
+        return [TriggeringAssetEvent(1, item, {"n": 1}, "p", "r", "t", -1, datetime(2024, 1, 1))]
+
+    inlet_events = InletEventsAccessors([A, "not an asset", C], load)
+    assert list(inlet_events) == [A, C]
+    assert inlet_events[A][-1].extra == {"n": 1} and inlet_events["s3://bucket/a"] is inlet_events[A]
+    assert loads == [A]
+    with pytest.raises(KeyError, match="not an asset in this task's inlets"):
+        inlet_events[B]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,7 +24,7 @@ from updraft.sdk.exceptions import DagDefinitionError
 
 __all__ = [
     "Asset", "AssetAlias", "AssetAll", "AssetAny", "AssetKey", "BaseAsset", "Dataset", "DatasetAll",
-    "DatasetAny", "Metadata", "OutletEventAccessor", "OutletEventAccessors", "TriggeringAssetEvent",
+    "DatasetAny", "Metadata", "InletEventsAccessors", "OutletEventAccessor", "OutletEventAccessors", "TriggeringAssetEvent",
     "TriggeringAssetEvents", "asset", "asset_outlets",
     "decode_asset", "decode_condition", "encode_asset",
 ]  # fmt: skip
@@ -380,6 +380,34 @@ class TriggeringAssetEvents(Mapping[Any, list[TriggeringAssetEvent]]):
         for item, events in self._events.items():
             out.setdefault(item.uri, []).extend(events)
         return out
+
+
+class InletEventsAccessors(Mapping[Any, list[TriggeringAssetEvent]]):
+    """``inlet_events``: every recorded event of each asset in the task's inlets, oldest first
+    (``inlet_events[asset][-1]`` is the latest). Read from the metadata DB on first use."""
+
+    def __init__(self, inlets: Iterable[Any], load: Callable[[Asset], list[TriggeringAssetEvent]]) -> None:
+        self._inlets = asset_outlets(list(inlets))
+        self._load = load
+        self._cache: dict[Asset, list[TriggeringAssetEvent]] = {}
+
+    def _find(self, key: Any) -> Asset:
+        for item in self._inlets:
+            if key == item or (isinstance(key, str) and key in (item.uri, item.name)):
+                return item
+        raise KeyError(f"{key!r} is not an asset in this task's inlets ({self._inlets!r})")
+
+    def __getitem__(self, key: Any) -> list[TriggeringAssetEvent]:
+        item = self._find(key)
+        if item not in self._cache:
+            self._cache[item] = self._load(item)
+        return self._cache[item]
+
+    def __iter__(self) -> Iterator[Asset]:
+        return iter(self._inlets)
+
+    def __len__(self) -> int:
+        return len(self._inlets)
 
 
 def encode_asset(item: Asset) -> dict[str, Any]:

@@ -24,7 +24,9 @@ from updraft.core.db.models import (
 )
 from updraft.sdk.assets import Asset, AssetKey, TriggeringAssetEvent
 
-__all__ = ["ensure_assets", "insert_ignoring_conflicts", "record_asset_events", "triggering_events"]
+__all__ = [
+    "asset_event_history", "ensure_assets", "insert_ignoring_conflicts", "record_asset_events", "triggering_events",
+]  # fmt: skip
 
 
 def insert_ignoring_conflicts(
@@ -147,6 +149,16 @@ def triggering_events(conn: Connection, dag_run_id: int) -> list[TriggeringAsset
         _event_query()
         .join(DagRunAssetEvent, DagRunAssetEvent.event_id == AssetEvent.id)
         .where(DagRunAssetEvent.dag_run_id == dag_run_id)
+        .order_by(AssetEvent.timestamp, AssetEvent.id)
+    )
+    return [to_event(row) for row in rows]
+
+
+def asset_event_history(conn: Connection, item: Asset) -> list[TriggeringAssetEvent]:
+    """Every recorded event of one asset, oldest first (``inlet_events``)."""
+    rows = conn.execute(
+        _event_query()
+        .where(AssetModel.name == item.name, AssetModel.uri == item.uri)
         .order_by(AssetEvent.timestamp, AssetEvent.id)
     )
     return [to_event(row) for row in rows]

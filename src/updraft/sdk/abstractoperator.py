@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from updraft.sdk.dependencies import DependencyMixin
 from updraft.sdk.trigger_rule import TriggerRule
@@ -45,6 +45,40 @@ class AbstractOperator(DependencyMixin):
     is_mapped: bool = False
     #: Where in the DAG file the task was created ("file.py:12"), for error messages.
     created_at: str = ""
+    #: Setup and teardown tasks (Airflow 2.7+): a teardown runs once its upstream tasks are done,
+    #: whatever their outcome, and its own failure fails the run only with on_failure_fail_dagrun.
+    is_setup: bool = False
+    is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False
+
+    def __enter__(self) -> AbstractOperator:
+        if not (self.is_setup or self.is_teardown):
+            raise TypeError(f"task {self.task_id!r}: only a setup or teardown task can be used with `with`")
+        self._scopes = [*getattr(self, "_scopes", []), SetupTeardownScope(self)]
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        scopes = getattr(self, "_scopes", [])
+        if scopes:
+            scopes.pop().close()
+
+    def as_setup(self) -> AbstractOperator:
+        """Mark this task as a setup task; returns it."""
+        self.is_setup = True
+        return self
+
+    def as_teardown(self, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> AbstractOperator:
+        """Mark this task as a teardown (of ``setups``, which become setups and upstream of it)."""
+        self.is_teardown = True
+        self.trigger_rule = TriggerRule.ALL_DONE_SETUP_SUCCESS
+        if on_failure_fail_dagrun is not None:
+            self.on_failure_fail_dagrun = on_failure_fail_dagrun
+        if setups is not None:
+            for setup in setups if isinstance(setups, (list, tuple, set)) else [setups]:
+                for operator in getattr(setup, "leaves", None) or [setup]:
+                    operator.as_setup()
+                setup >> self
+        return self
 
     @property
     def dag(self) -> DAG | None:
@@ -128,3 +162,64 @@ class AbstractOperator(DependencyMixin):
 
     def __repr__(self) -> str:
         return f"<Task({type(self).__name__}): {self.task_id}>"
+
+
+class SetupTeardownScope:
+    """``with setup_task:`` / ``with teardown_task:``: tasks created in the block run between the
+    setups and the teardowns: the block's first tasks get the setups upstream, its last tasks get
+    the teardowns downstream (Airflow's setup/teardown context manager)."""
+
+    def __init__(self, anchor: AbstractOperator) -> None:
+        from updraft.sdk import contexts
+
+        self.anchor = anchor
+        self._contexts = contexts
+        self._tracker = contexts.start_tracking()
+
+    def close(self) -> None:
+        contexts = self._contexts
+        contexts.stop_tracking(self._tracker)
+        created = [obj for obj in self._tracker.alive() if isinstance(obj, AbstractOperator)]
+        for obj in self._tracker.alive():
+            contexts.track_creation(obj)  # the enclosing tracker (the DAG file's) must see them too
+        anchor = self.anchor
+        dag = anchor.dag
+        if dag is None:
+            return
+        tasks = dag.task_dict
+        if anchor.is_teardown:
+            teardowns = [anchor]
+            setups = [tasks[t] for t in anchor.upstream_task_ids if tasks[t].is_setup]
+        else:
+            setups = [anchor]
+            teardowns = [tasks[t] for t in anchor.downstream_task_ids if tasks[t].is_teardown]
+        inside = {task.task_id for task in created} - {t.task_id for t in (*setups, *teardowns)}
+        for task in created:
+            if task.task_id not in inside:
+                continue
+            if not (task.upstream_task_ids & inside):
+                for setup in setups:
+                    setup >> task
+            if not (task.downstream_task_ids & inside):
+                for teardown in teardowns:
+                    task >> teardown
+
+
+def run_state_task_ids(dag: Any) -> list[str]:
+    """The tasks whose states decide a run's state: the DAG's leaves, where a teardown leaf that
+    does not fail the run (``on_failure_fail_dagrun``) is replaced by the tasks upstream of it."""
+    tasks = dag.task_dict
+    decided: list[str] = []
+    seen: set[str] = set()
+    pending = [task.task_id for task in dag.leaves]
+    while pending:
+        task_id = pending.pop()
+        if task_id in seen:
+            continue
+        seen.add(task_id)
+        task = tasks[task_id]
+        if getattr(task, "is_teardown", False) and not getattr(task, "on_failure_fail_dagrun", False):
+            pending.extend(t for t in task.upstream_task_ids if not getattr(tasks[t], "is_setup", False))
+        else:
+            decided.append(task_id)
+    return sorted(decided)

@@ -149,6 +149,9 @@ class SerializedTask:
     doc_md: str | None = None
     ui_color: str = "#fff"
     ui_fgcolor: str = "#000"
+    is_setup: bool = False
+    is_teardown: bool = False
+    on_failure_fail_dagrun: bool = False
     has_on_execute_callback: bool = False
     has_on_success_callback: bool = False
     has_on_failure_callback: bool = False
@@ -300,7 +303,7 @@ _NAMES = [f.name for f in fields(SerializedTask)]
 #: (changing such a default changes what stored DAGs mean: bump SERIALIZATION_VERSION then).
 _TASK_COPIED = tuple(
     (f.name, f.default)
-    for f in fields(SerializedTask)[_NAMES.index("retries") : _NAMES.index("ui_fgcolor") + 1]
+    for f in fields(SerializedTask)[_NAMES.index("retries") : _NAMES.index("on_failure_fail_dagrun") + 1]
 )
 _TASK_READ = frozenset(_NAMES) - {"task_group", "dag", "operator_name"}
 #: How stored values turn back into attribute values; the others are read as they are.

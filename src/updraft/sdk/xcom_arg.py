@@ -96,6 +96,23 @@ class PlainXComArg(XComArg):
     def iter_plain(self) -> Iterator[PlainXComArg]:
         yield self
 
+    def __enter__(self) -> PlainXComArg:
+        self.operator.__enter__()
+        return self
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.operator.__exit__(*exc_info)
+
+    def as_setup(self) -> PlainXComArg:
+        """Mark the producing task as a setup task (TaskFlow form of ``as_setup``)."""
+        self.operator.as_setup()
+        return self
+
+    def as_teardown(self, setups: Any = None, on_failure_fail_dagrun: bool | None = None) -> PlainXComArg:
+        """Mark the producing task as a teardown of ``setups`` (tasks or TaskFlow outputs)."""
+        self.operator.as_teardown(setups=setups, on_failure_fail_dagrun=on_failure_fail_dagrun)
+        return self
+
     def __getitem__(self, key: str) -> PlainXComArg:
         """``task_output["name"]``: one key of a ``multiple_outputs`` task."""
         if self.key != RETURN_VALUE_KEY:

@@ -29,7 +29,7 @@ from updraft.core.runtime.task_instance import RunInfo, RuntimeTaskInstance
 from updraft.core.runtime.task_log import AttemptLog, attempt_log_path
 from updraft.core.runtime.xcom_store import XComStore
 from updraft.core.trigger_rules import UpstreamCounts, Verdict, evaluate
-from updraft.sdk.abstractoperator import AbstractOperator
+from updraft.sdk.abstractoperator import AbstractOperator, run_state_task_ids
 from updraft.sdk.dag import DAG
 from updraft.sdk.mapping import MappedOperator
 from updraft.sdk.masking import redact
@@ -343,7 +343,7 @@ class LocalRunDriver:
     # -- the end -------------------------------------------------------------------------------
 
     def _finish(self) -> DagRunState:
-        leaves = [task.task_id for task in self.dag.leaves]
+        leaves = run_state_task_ids(self.dag)
         leaf_states = [record.state for task_id in leaves for record in self.tis[task_id]]
         success = all(state in (TI.SUCCESS, TI.SKIPPED) for state in leaf_states)
         state = DagRunState.SUCCESS if success else DagRunState.FAILED

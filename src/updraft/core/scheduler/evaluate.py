@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from updraft.core.trigger_rules import UpstreamCounts, Verdict, evaluate
+from updraft.sdk.abstractoperator import run_state_task_ids
 from updraft.sdk.serialization import SerializedDag
 from updraft.sdk.states import DagRunState
 from updraft.sdk.states import TaskInstanceState as TI
@@ -173,7 +174,7 @@ def _run_state(dag: SerializedDag, by_task: dict[str, list[TIView]], decision: R
         decision.deadlocked = True
         decision.run_state = DagRunState.FAILED
         return
-    leaves = [task.task_id for task in dag.leaves]
+    leaves = run_state_task_ids(dag)
     leaf_states = [ti.state for task_id in leaves for ti in by_task.get(task_id, ())]
     ok = all(state in PAST_OK for state in leaf_states)
     decision.run_state = DagRunState.SUCCESS if ok else DagRunState.FAILED

@@ -406,3 +406,20 @@ def test_a_skipped_mapped_instance_counts_as_skipped_for_the_downstream(runs: Ru
         "tolerant": "success",
     }
     assert runs.xcoms("mapskip")[("tolerant", -1, "return_value")] == [1, 3]
+
+
+def test_the_output_of_a_mapped_classic_operator_feeds_a_classic_operator(runs: Runs) -> None:
+    result = runs.run(
+        "mapped_output",
+        """
+    with DAG("mapped_output", start_date=START, schedule=None) as dag:
+        add_one = PythonOperator.partial(task_id="add_one", python_callable=lambda v: v + 1).expand(
+            op_args=[[1], [2], [3]]
+        )
+        PythonOperator(task_id="total", python_callable=lambda values: sum(values), op_args=[add_one.output])
+    """,
+    )
+    assert result.state == "success"
+    assert runs.states("mapped_output")["total"] == "success"
+    assert _mapped(runs, "mapped_output", "add_one") == [2, 3, 4]
+    assert runs.xcoms("mapped_output")[("total", -1, "return_value")] == 9

@@ -230,6 +230,13 @@ class MappedOperator(AbstractOperator):
         attrs.update(self.partial_kwargs)
         return attrs
 
+    @property
+    def output(self) -> Any:
+        """The mapped task's return values (one per map index), as an XComArg for other tasks."""
+        from updraft.sdk.xcom_arg import PlainXComArg
+
+        return PlainXComArg(self)
+
     def __getattr__(self, name: str) -> Any:
         # Only called for attributes not set in __init__: fall back to the operator's arguments.
         attrs = self.__dict__.get("_attrs")
@@ -237,7 +244,13 @@ class MappedOperator(AbstractOperator):
             return attrs[name]
         operator_class = self.__dict__.get("operator_class")
         if operator_class is not None and hasattr(operator_class, name) and not name.startswith("__"):
-            return getattr(operator_class, name)
+            value = getattr(operator_class, name)
+            if isinstance(value, property):
+                raise AttributeError(
+                    f"{type(self).__name__} {self.__dict__.get('task_id')!r}: {name!r} is only known "
+                    "per mapped task instance, at run time"
+                )
+            return value
         raise AttributeError(
             f"{type(self).__name__} {self.__dict__.get('task_id')!r} has no attribute {name!r}"
         )

@@ -267,3 +267,13 @@ def test_inlet_events_read_only_the_task_inlets_once() -> None:
     assert loads == [A]
     with pytest.raises(KeyError, match="not an asset in this task's inlets"):
         inlet_events[B]
+
+
+def test_inlet_events_for_asset_by_name_or_uri() -> None:
+    inlet_events = InletEventsAccessors(
+        [A, C], lambda item: [TriggeringAssetEvent(1, item, {}, "p", "r", "t", -1, datetime(2024, 1, 1))]
+    )
+    assert inlet_events.for_asset(uri="s3://bucket/a") is inlet_events[A]
+    assert inlet_events.for_asset(C.name) is inlet_events[C]
+    with pytest.raises(KeyError, match="no asset"):
+        inlet_events.for_asset(uri="s3://bucket/nope")

@@ -409,6 +409,13 @@ class InletEventsAccessors(Mapping[Any, list[TriggeringAssetEvent]]):
     def __len__(self) -> int:
         return len(self._inlets)
 
+    def for_asset(self, name: str | None = None, *, uri: str | None = None) -> list[TriggeringAssetEvent]:
+        """Airflow 3's ``inlet_events.for_asset(name=...)`` / ``for_asset(uri=...)``."""
+        for item in self._inlets:
+            if (name is None or item.name == name) and (uri is None or item.uri == uri):
+                return self[item]
+        raise KeyError(f"no asset with name={name!r} uri={uri!r} in this task's inlets ({self._inlets!r})")
+
 
 def encode_asset(item: Asset) -> dict[str, Any]:
     data: dict[str, Any] = {"__type": "asset", "name": item.name, "uri": item.uri, "group": item.group}

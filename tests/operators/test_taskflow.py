@@ -286,9 +286,8 @@ def test_bash_flavour_renders_and_runs_the_returned_command(tmp_path: Path) -> N
         run_task(dag.task_dict["nothing"])
 
 
-@pytest.mark.parametrize(
-    "name", ["virtualenv", "external_python", "docker", "kubernetes", "branch_virtualenv"]
-)
+@pytest.mark.parametrize("name", ["virtualenv", "docker", "kubernetes", "branch_virtualenv"])
 def test_unsupported_flavours_have_clear_errors(name: str) -> None:
-    with pytest.raises(AttributeError, match=f"updraft does not support @task.{name} yet; use @task"):
-        getattr(task, name)
+    # More in test_external_python.py (which tests @task.external_python, now supported).
+    with pytest.raises(DagDefinitionError, match=rf"@task\.{name} is not supported by Updraft"):
+        getattr(task, name)(lambda: None)

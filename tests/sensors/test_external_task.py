@@ -118,7 +118,6 @@ def test_a_group_waits_until_every_task_of_it_is_done(runs: Runs) -> None:
         ({"external_task_id": "a", "allowed_states": ["bogus"]}, "'bogus' is not task instance state"),
         ({"allowed_states": ["skipped"]}, "'skipped' is not DAG run state"),
         ({"execution_delta": timedelta(1), "execution_date_fn": lambda d: d}, "not both"),
-        ({"deferrable": True}, "deferrable sensors are not supported"),
     ],
 )
 def test_bad_arguments_name_the_task(kwargs: dict[str, object], text: str) -> None:

@@ -1,7 +1,9 @@
 """The ``@task`` decorator (TaskFlow): calling a decorated function inside a DAG creates a task.
 
 ``@task``, ``@task(...)``, ``@task.python``, ``@task.branch``, ``@task.short_circuit``,
-``@task.bash`` and ``@task.sensor`` are supported. The call ``extract(1, y=2)`` inside a DAG
+``@task.bash``, ``@task.sensor``, ``@task.external_python`` and ``@task.branch_external_python``
+are supported; the other Airflow flavours (``@task.virtualenv``, ``@task.docker``...) fail at DAG
+import with an error saying what to use instead. The call ``extract(1, y=2)`` inside a DAG
 builds the operator with ``op_args``/``op_kwargs`` and returns an XComArg of its result; XComArgs
 among the arguments make their tasks upstream. Ids are made unique like Airflow's (``name``, ``name__1``, ``name__2``...).
 ``.override()``, ``.partial()``, ``.expand()`` and ``.expand_kwargs()`` work as in Airflow, and
@@ -30,6 +32,7 @@ from updraft.operators.python import (
     determine_kwargs,
     run_callable,
 )
+from updraft.operators.unsupported import unsupported_flavour
 from updraft.sdk import contexts
 from updraft.sdk.baseoperator import BaseOperator
 from updraft.sdk.exceptions import DagDefinitionError, UpdraftException
@@ -55,16 +58,21 @@ KNOWN_CONTEXT_KEYS = frozenset(
     }
 )  # fmt: skip
 
-#: Flavours Airflow has and updraft does not run (yet).
+#: Flavours Airflow has and updraft does not run: using one fails at DAG import, saying what to
+#: use instead (``updraft.operators.unsupported``).
 UNSUPPORTED_FLAVOURS = frozenset(
     {
-        "virtualenv", "external_python", "branch_virtualenv", "branch_external_python", "docker",
-        "kubernetes", "kubernetes_cmd", "pyspark", "snowpark", "run_if", "skip_if",
+        "virtualenv", "branch_virtualenv", "docker", "kubernetes", "kubernetes_cmd", "pyspark",
+        "snowpark", "run_if", "skip_if",
     }
 )  # fmt: skip
 
 #: Flavours provided by other modules, imported on first use: name -> "module:OperatorClass".
-EXTRA_FLAVOURS: dict[str, str] = {"sensor": "updraft.operators.sensors.python:DecoratedSensorOperator"}
+EXTRA_FLAVOURS: dict[str, str] = {
+    "sensor": "updraft.operators.sensors.python:DecoratedSensorOperator",
+    "external_python": "updraft.operators.external_python:ExternalPythonDecoratedOperator",
+    "branch_external_python": "updraft.operators.external_python:BranchExternalPythonDecoratedOperator",
+}
 
 
 class _SuffixIndex:
@@ -455,8 +463,19 @@ class TaskDecoratorCollection:
             setattr(type(self), name, flavour)
             return flavour
         if name in UNSUPPORTED_FLAVOURS:
-            raise AttributeError(f"updraft does not support @task.{name} yet; use @task")
+            return _UnsupportedFlavour(name)
         raise AttributeError(f"there is no @task.{name} decorator")
+
+
+class _UnsupportedFlavour:
+    """``task.<flavour>`` for a flavour updraft lacks: using it (``@task.virtualenv``, with or
+    without arguments) raises NotSupportedByUpdraft, naming the flavour and what to use instead."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        unsupported_flavour(self.name)
 
 
 task = TaskDecoratorCollection()

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
+from updraft.operators.deferrable import accept_deferrable
 from updraft.sdk.baseoperator import BaseOperator
 from updraft.sdk.exceptions import (
     ParamValidationError,
@@ -96,11 +97,7 @@ class TriggerDagRunOperator(BaseOperator):
     ) -> None:
         super().__init__(**kwargs)
         task_id = self.task_id
-        if deferrable:
-            raise ValueError(
-                f"task {task_id!r}: deferrable operators are not supported by updraft yet; "
-                "leave deferrable=False"
-            )
+        self.deferrable = accept_deferrable(self, deferrable)
         if (
             logical_date is not NOTSET
             and logical_date is not None

@@ -12,6 +12,7 @@ Two modes, as in Airflow:
 On timeout the sensor fails with ``UpdraftSensorTimeout`` (not retried) or, with ``soft_fail``,
 is skipped. ``exponential_backoff`` grows the interval between pokes as Airflow does
 (:func:`backoff_poke_interval`). ``poke`` may return a :class:`PokeReturnValue` to push an XCom.
+``deferrable=True`` is accepted and ignored: the sensor pokes as usual (see ``operators.deferrable``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar
 
+from updraft.operators.deferrable import accept_deferrable
 from updraft.sdk.baseoperator import BaseOperator
 from updraft.sdk.exceptions import (
     UpdraftFailException,
@@ -127,10 +129,12 @@ class BaseSensorOperator(BaseOperator):
         max_wait: timedelta | float | None = None,
         silent_fail: bool = False,
         never_fail: bool = False,
+        deferrable: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         task_id = self.task_id
+        self.deferrable = accept_deferrable(self, deferrable)
         self.poke_interval = _seconds(poke_interval, "poke_interval", task_id)
         self.timeout = _seconds(DEFAULT_SENSOR_TIMEOUT if timeout is None else timeout, "timeout", task_id)
         self.max_wait = None if max_wait is None else _seconds(max_wait, "max_wait", task_id)

@@ -1,4 +1,7 @@
-"""``DateTimeSensor``: wait until a given moment, usually templated from the run's dates."""
+"""``DateTimeSensor``: wait until a given moment, usually templated from the run's dates.
+
+``DateTimeSensorAsync`` is Airflow's deferrable spelling; updraft runs it as ``DateTimeSensor``.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any, ClassVar
 from updraft.operators.sensors.base import BaseSensorOperator
 from updraft.sdk.settings import settings
 
-__all__ = ["DateTimeSensor", "parse_moment"]
+__all__ = ["DateTimeSensor", "DateTimeSensorAsync", "parse_moment"]
 
 
 def parse_moment(value: Any, task_id: str) -> datetime:
@@ -59,3 +62,25 @@ class DateTimeSensor(BaseSensorOperator):
         moment = parse_moment(self.target_time, self.task_id)
         self.log.info("Checking whether the time (%s) has come", moment.isoformat())
         return datetime.now(timezone.utc) > moment
+
+
+class DateTimeSensorAsync(DateTimeSensor):
+    """Airflow's deferrable ``DateTimeSensor``: the same wait, done by poking.
+
+    Airflow's trigger options (``start_from_trigger``, ``end_from_trigger``, ``trigger_kwargs``)
+    are accepted and have no effect.
+    """
+
+    def __init__(
+        self,
+        *,
+        target_time: str | datetime,
+        start_from_trigger: bool = False,
+        end_from_trigger: bool = False,
+        trigger_kwargs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("deferrable", True)
+        super().__init__(target_time=target_time, **kwargs)
+        self.start_from_trigger = start_from_trigger
+        self.end_from_trigger = end_from_trigger

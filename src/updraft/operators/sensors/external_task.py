@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
+from updraft.operators.deferrable import accept_deferrable
 from updraft.operators.empty import EmptyOperator
 from updraft.operators.python import determine_kwargs
 from updraft.operators.sensors.base import BaseSensorOperator
@@ -104,11 +105,7 @@ class ExternalTaskSensor(BaseSensorOperator):
     ) -> None:
         super().__init__(**kwargs)
         task = self.task_id
-        if deferrable:
-            raise ValueError(
-                f"sensor {task!r}: deferrable sensors are not supported by updraft yet; "
-                "use mode='reschedule' to free the worker between pokes"
-            )
+        self.deferrable = accept_deferrable(self, deferrable)
         self.allowed_states = _state_values(allowed_states) or [TaskInstanceState.SUCCESS.value]
         self.skipped_states = _state_values(skipped_states)
         self.failed_states = _state_values(failed_states)

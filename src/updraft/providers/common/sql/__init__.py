@@ -1,4 +1,5 @@
-"""SQL for any database with a DB-API 2 driver: ``DbApiHook``, ``SQLExecuteQueryOperator`` and checks.
+"""SQL for any database with a DB-API 2 driver: ``DbApiHook``, ``SQLExecuteQueryOperator``, checks and
+``GenericTransfer``.
 
 ``from updraft.providers.common.sql import SQLExecuteQueryOperator`` is cheap: names are imported
 on first use, and no database driver is imported until a hook connects.
@@ -16,6 +17,7 @@ _LAZY: dict[str, str] = {
     "split_sql_string": "updraft.providers.common.sql.splitting",
     "BaseSQLOperator": "updraft.providers.common.sql.operators.base",
     "SQLExecuteQueryOperator": "updraft.providers.common.sql.operators.execute_query",
+    "GenericTransfer": "updraft.providers.common.sql.operators.generic_transfer",
     "SQLCheckOperator": "updraft.providers.common.sql.operators.checks",
     "SQLValueCheckOperator": "updraft.providers.common.sql.operators.checks",
     "SQLIntervalCheckOperator": "updraft.providers.common.sql.operators.checks",
@@ -31,6 +33,7 @@ _LAZY: dict[str, str] = {
 __all__ = [
     "BaseSQLOperator",
     "DbApiHook",
+    "GenericTransfer",
     "SQLCheckFailed",
     "SQLCheckOperator",
     "SQLColumnCheckOperator",
@@ -80,4 +83,5 @@ if TYPE_CHECKING:
         SQLValueCheckOperator,
     )
     from updraft.providers.common.sql.operators.execute_query import SQLExecuteQueryOperator
+    from updraft.providers.common.sql.operators.generic_transfer import GenericTransfer
     from updraft.providers.common.sql.splitting import split_sql_string

@@ -185,7 +185,6 @@ _SQL_OPERATORS: Names = {
         "SQLColumnCheckOperator",
         "SQLTableCheckOperator",
         "BaseSQLOperator",
-        "BranchSQLOperator",
     )
 }
 _SQL_HOOKS: Names = {
@@ -200,7 +199,6 @@ _PROVIDERS: dict[str, Names] = {
     "airflow.providers.common.sql.operators.generic_transfer": {"GenericTransfer": "updraft.operators"},
     "airflow.providers.common.sql.hooks.sql": _SQL_HOOKS,
     "airflow.providers.common.sql.hooks.handlers": {k: v for k, v in _SQL_HOOKS.items() if k != "DbApiHook"},
-    "airflow.providers.common.sql.sensors.sql": {"SqlSensor": "updraft.providers.common.sql"},
     "airflow.providers.postgres.hooks.postgres": {"PostgresHook": "updraft.providers.postgres"},
     "airflow.providers.postgres.operators.postgres": {"PostgresOperator": "updraft.providers.postgres"},
     "airflow.providers.sqlite.hooks.sqlite": {"SqliteHook": "updraft.providers.sqlite"},
@@ -221,7 +219,6 @@ _PROVIDERS: dict[str, Names] = {
     "airflow.providers.slack.hooks.slack_webhook": {"SlackWebhookHook": "updraft.providers.slack"},
     "airflow.providers.slack.operators.slack": {
         "SlackAPIPostOperator": "updraft.providers.slack",
-        "SlackAPIOperator": "updraft.providers.slack",
     },
     "airflow.providers.slack.operators.slack_webhook": {"SlackWebhookOperator": "updraft.providers.slack"},
     "airflow.providers.slack.notifications.slack": {
@@ -373,9 +370,7 @@ MODULES: dict[str, Names | str] = {
     "airflow.timetables.trigger": {
         "CronTriggerTimetable": _TIMETABLES,
         "DeltaTriggerTimetable": _TIMETABLES,
-        "MultipleCronTriggerTimetable": _TIMETABLES,
     },
-    "airflow.timetables.events": {"EventsTimetable": _TIMETABLES},
     "airflow.timetables.assets": {"AssetOrTimeSchedule": _TIMETABLES},
     "airflow.timetables.datasets": {"DatasetOrTimeSchedule": f"{_TIMETABLES}:AssetOrTimeSchedule"},
     "airflow.datasets": {**_DATASETS},

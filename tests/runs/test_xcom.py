@@ -300,3 +300,29 @@ def test_xcom_rows_are_deleted_with_their_run(runs: Runs) -> None:
         values = conn.execute(select(XCom.value).where(XCom.dag_id == "again", XCom.run_id == RUN_ID)).all()
     assert [row[0] for row in values] == ['"second"']
     assert len(runs.dag_runs("again")) == 1
+
+
+def test_bash_task_with_multiple_outputs_pushes_one_xcom_per_key(runs: Runs) -> None:
+    result = runs.run(
+        "bash_keys",
+        """
+    import json
+
+    with DAG("bash_keys", start_date=START, schedule=None) as dag:
+        @task.bash(multiple_outputs=True, output_processor=json.loads)
+        def describe() -> str:
+            return 'echo noise; printf \\'{"rows": 3, "table": "t_{{ ds_nodash }}"}\\\\n\\''
+
+        @task
+        def use(rows, table):
+            return f"{table}:{rows}"
+
+        out = describe()
+        use(out["rows"], out["table"])
+    """,
+    )
+    assert result.state == "success"
+    xcoms = runs.xcoms("bash_keys")
+    assert xcoms[("describe", -1, "rows")] == 3
+    assert xcoms[("describe", -1, "table")] == "t_20240305"
+    assert xcoms[("use", -1, "return_value")] == "t_20240305:3"

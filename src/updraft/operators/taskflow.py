@@ -230,8 +230,7 @@ class _BashDecoratedOperator(DecoratedOperator, BashOperator):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.pop("bash_command", None)
-        if kwargs.pop("multiple_outputs", False):
-            warnings.warn("multiple_outputs=True is not supported by @task.bash; ignoring it", stacklevel=3)
+        # With multiple_outputs, the output_processor's dict becomes one XCom per key.
         super().__init__(bash_command=_COMMAND_NOT_SET, **kwargs)
 
     def execute(self, context: Any) -> Any:

@@ -121,3 +121,34 @@ def test_every_state_change_is_an_allowed_transition(runs: Runs, monkeypatch: py
     assert (tis["ready"].try_number, tis["after_broken"].try_number) == (0, 0)
     assert runs.history("mixed", "start") == []
     assert result.state == "failed"
+
+
+def test_dags_test_runs_ready_tasks_in_waves(runs: Runs, tmp_path) -> None:
+    # `make` is a root with the lowest priority; `wait` (downstream of the root `prep`) has a higher
+    # one. As in Airflow's `dags test`, every root runs before what they make ready, so the file
+    # exists when the sensor first pokes.
+    flag = tmp_path / "flag"
+    result = runs.run(
+        "waves",
+        f"""
+    from updraft.operators.sensors import PythonSensor
+    import os
+
+    with DAG("waves", start_date=START, schedule=None) as dag:
+        prep = EmptyOperator(task_id="prep")
+        wait = PythonSensor(
+            task_id="wait", python_callable=lambda: os.path.exists({str(flag)!r}),
+            poke_interval=0.05, timeout=1,
+        )
+        after = EmptyOperator(task_id="after")
+        prep >> wait >> after
+        BashOperator(task_id="make", bash_command="touch {flag}")
+    """,
+    )
+    assert result.state == "success"
+    assert runs.states("waves") == {
+        "prep": "success",
+        "make": "success",
+        "wait": "success",
+        "after": "success",
+    }

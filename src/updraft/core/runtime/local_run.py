@@ -2,9 +2,9 @@
 
 Event-driven: when a task instance settles, only its direct downstream tasks are evaluated
 against their trigger rules; skips and upstream failures propagate the same way. Runnable task
-instances run one at a time, highest priority weight first; retries wait for their delay, and a
-sensor in reschedule mode waits until its ``reschedule_at`` and runs again with the same try
-number. Every state change is written to the metadata DB as it happens.
+instances run one at a time, in waves (as Airflow does), highest priority weight first within a
+wave; retries wait for their delay, and a sensor in reschedule mode waits until its
+``reschedule_at`` and runs again with the same try number. Every state change is written to the metadata DB as it happens.
 """
 
 from __future__ import annotations
@@ -121,7 +121,8 @@ class LocalRunDriver:
         self.pending: set[str] = set(self.tis)
         self._to_check: deque[str] = deque()
         self._queued_checks: set[str] = set()
-        self._ready: list[tuple[int, int, int, TIRecord]] = []
+        self._ready: list[tuple[int, int, int, int, TIRecord]] = []
+        self._wave = -1  # the wave of the task instance running now (-1: none yet)
         #: Task instances waiting to run again (a retry or a sensor's next poke), by due time.
         self._retries: list[tuple[datetime, int, TIRecord]] = []
         self._seq = itertools.count()
@@ -145,7 +146,8 @@ class LocalRunDriver:
             self._drain_checks()
             self._flush()
             if self._ready:
-                record = heapq.heappop(self._ready)[3]
+                entry = heapq.heappop(self._ready)
+                self._wave, record = entry[0], entry[4]
                 if record.state not in FINISHED:  # a branch may have skipped it since it became ready
                     self._run(record)
                 continue
@@ -212,7 +214,11 @@ class LocalRunDriver:
 
     def _push_ready(self, record: TIRecord) -> None:
         task_id = record.task_id
-        key = (-self.priority.get(task_id, 1), self.topo_index[task_id], record.map_index)
+        # In waves, as Airflow's `dags test`: what became ready earlier runs first (so a root that
+        # creates a file runs before a sensor, downstream of another root, waits for it); within a
+        # wave, highest priority weight first.
+        wave = self._wave + 1 if self._wave >= 0 else 0
+        key = (wave, -self.priority.get(task_id, 1), self.topo_index[task_id], record.map_index)
         heapq.heappush(self._ready, (*key, record))  # type: ignore[arg-type]
 
     def _expand(self, task: MappedOperator) -> None:

@@ -140,3 +140,20 @@ def test_failures_skips_mapping_and_notifier_through_the_scheduler(env: Env, sch
     got = states_of(env, "a3_taskflow", flow)
     assert [k for k in got if k.startswith("scale")] == ["scale[0]", "scale[1]", "scale[2]"]
     assert set(got.values()) == {"success"}
+
+
+def test_setup_and_teardown_through_the_scheduler(env: Env, scheduler):
+    install(env, Path(__file__).parent / "dags_setup_teardown" / "st_dags.py")
+    expected = {
+        "st_work_fails": ("failed", {"create": "success", "work": "failed", "delete": "success"}),
+        "st_teardown_fails": ("success", {"create": "success", "work": "success", "delete": "failed"}),
+        "st_setup_fails": ("failed", {"create": "failed", "work": "upstream_failed", "delete": "skipped"}),
+    }
+    for dag_id in expected:
+        env.unpause(dag_id)
+    process = scheduler()
+    runs = {dag_id: env.trigger(dag_id) for dag_id in expected}
+    for dag_id, (run_state, states) in expected.items():
+        assert env.wait_run(dag_id, runs[dag_id]) == run_state, process.output()
+        assert states_of(env, dag_id, runs[dag_id]) == states
+    process.stop()

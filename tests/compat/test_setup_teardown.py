@@ -22,6 +22,8 @@ def states(result) -> dict[str, str]:
         ("st_work_fails", "failed", {"create": "success", "work": "failed", "delete": "success"}),
         ("st_teardown_fails", "success", {"create": "success", "work": "success", "delete": "failed"}),
         ("st_teardown_fails_run", "failed", {"create": "success", "work": "success", "delete": "failed"}),
+        # With no setup succeeded there is nothing to tear down: Airflow skips the teardown.
+        ("st_setup_fails", "failed", {"create": "failed", "work": "upstream_failed", "delete": "skipped"}),
     ],
 )
 def test_teardown_runs_and_run_state(db_url: str, dag_id: str, run_state: str, expected: dict[str, str]):

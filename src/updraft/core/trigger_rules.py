@@ -7,9 +7,10 @@ Airflow's semantics, including skip propagation.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from updraft.sdk.states import TaskInstanceState as TI
 from updraft.sdk.trigger_rule import TriggerRule as TR
@@ -136,3 +137,13 @@ def _passes(rule: TR, c: UpstreamCounts) -> bool:
     if rule is TR.ALL_SKIPPED:
         return c.skipped >= c.total
     return False
+
+
+def setup_success_gate(task: Any, dag: Any, states_of: Callable[[str], Iterable[Any]]) -> Verdict:
+    """``all_done_setup_success`` (a teardown's rule): once its upstream is done, the teardown runs
+    when at least one of its setup tasks succeeded (or it has none), and is skipped otherwise."""
+    setups = [up for up in task.upstream_task_ids if getattr(dag.task_dict[up], "is_setup", False)]
+    if not setups:
+        return Verdict.RUN
+    succeeded = any(str(getattr(s, "value", s)) == "success" for up in setups for s in states_of(up))
+    return Verdict.RUN if succeeded else Verdict.SKIP

@@ -219,7 +219,7 @@ def run_state_task_ids(dag: Any) -> list[str]:
         seen.add(task_id)
         task = tasks[task_id]
         if getattr(task, "is_teardown", False) and not getattr(task, "on_failure_fail_dagrun", False):
-            pending.extend(t for t in task.upstream_task_ids if not getattr(tasks[t], "is_setup", False))
+            pending.extend(task.upstream_task_ids)  # a failed setup still fails the run
         else:
             decided.append(task_id)
     return sorted(decided)

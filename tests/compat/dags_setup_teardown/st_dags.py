@@ -51,3 +51,9 @@ with DAG("st_decorated", schedule=None, start_date=START):
 
     with drop_cluster(make_cluster()):
         second(first())
+
+# The setup fails: the work is upstream_failed, the teardown is skipped, and the run fails.
+with DAG("st_setup_fails", schedule=None, start_date=START):
+    create = BashOperator(task_id="create", bash_command="exit 1").as_setup()
+    delete = BashOperator(task_id="delete", bash_command="echo down").as_teardown(setups=create)
+    create >> BashOperator(task_id="work", bash_command="echo work") >> delete

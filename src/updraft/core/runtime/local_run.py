@@ -28,13 +28,14 @@ from updraft.core.runtime.context import build_context
 from updraft.core.runtime.task_instance import RunInfo, RuntimeTaskInstance
 from updraft.core.runtime.task_log import AttemptLog, attempt_log_path
 from updraft.core.runtime.xcom_store import XComStore
-from updraft.core.trigger_rules import UpstreamCounts, Verdict, evaluate
+from updraft.core.trigger_rules import UpstreamCounts, Verdict, evaluate, setup_success_gate
 from updraft.sdk.abstractoperator import AbstractOperator, run_state_task_ids
 from updraft.sdk.dag import DAG
 from updraft.sdk.mapping import MappedOperator
 from updraft.sdk.masking import redact
 from updraft.sdk.states import DagRunState
 from updraft.sdk.states import TaskInstanceState as TI
+from updraft.sdk.trigger_rule import TriggerRule
 
 log = logging.getLogger(__name__)
 FINISHED = frozenset({TI.SUCCESS, TI.FAILED, TI.SKIPPED, TI.UPSTREAM_FAILED, TI.REMOVED})
@@ -190,6 +191,8 @@ class LocalRunDriver:
                 continue
             task = self.dag.task_dict[task_id]
             verdict = evaluate(task.trigger_rule, self._counts(task))  # type: ignore[attr-defined]
+            if verdict is Verdict.RUN and task.trigger_rule is TriggerRule.ALL_DONE_SETUP_SUCCESS:  # type: ignore[attr-defined]
+                verdict = setup_success_gate(task, self.dag, lambda up: (r.state for r in self.tis[up]))
             if verdict is Verdict.WAIT:
                 continue
             self.pending.discard(task_id)

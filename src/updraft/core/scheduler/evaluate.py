@@ -13,11 +13,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from updraft.core.trigger_rules import UpstreamCounts, Verdict, evaluate
+from updraft.core.trigger_rules import UpstreamCounts, Verdict, evaluate, setup_success_gate
 from updraft.sdk.abstractoperator import run_state_task_ids
 from updraft.sdk.serialization import SerializedDag
 from updraft.sdk.states import DagRunState
 from updraft.sdk.states import TaskInstanceState as TI
+from updraft.sdk.trigger_rule import TriggerRule
 
 FINISHED = frozenset(
     {TI.SUCCESS.value, TI.FAILED.value, TI.SKIPPED.value, TI.UPSTREAM_FAILED.value, TI.REMOVED.value}
@@ -81,6 +82,8 @@ def evaluate_run(
                 ti.state for up in task.upstream_task_ids for ti in by_task.get(up, ())
             )
             verdict = evaluate(task.trigger_rule, counts)
+            if verdict is Verdict.RUN and task.trigger_rule is TriggerRule.ALL_DONE_SETUP_SUCCESS:
+                verdict = setup_success_gate(task, dag, lambda up: (ti.state for ti in by_task.get(up, ())))
             if verdict is Verdict.WAIT:
                 continue
             waiting = [ti for ti in by_task[task_id] if ti.state is None]

@@ -160,6 +160,25 @@ def test_a_poke_mode_sensor_succeeds_after_several_pokes(runs: Runs) -> None:
     assert runs.xcoms("poke")[("wait", -1, "return_value")] == {"pokes": 3}
 
 
+def test_a_timeout_shorter_than_the_poke_interval_is_honoured(runs: Runs) -> None:
+    # poke_interval=60 with timeout=0.3: one poke now, one as the timeout expires, then soft-fail.
+    # Without the cap the sensor would sleep the whole minute before its second poke.
+    result = runs.run(
+        "short_timeout",
+        """
+    with DAG("short_timeout", start_date=START, schedule=None) as dag:
+        PythonSensor(task_id="wait", python_callable=lambda: pokes("pokes") > 1000,
+                     poke_interval=60, timeout=0.3, soft_fail=True)
+    """,
+        prelude=PRELUDE,
+    )
+    assert result.state == "success"
+    assert runs.states("short_timeout") == {"wait": "skipped"}
+    assert len(runs.scratch_text("pokes").splitlines()) == 2
+    ti = runs.tis("short_timeout")["wait"]
+    assert ti.end_date - ti.start_date < timedelta(seconds=30)
+
+
 def test_a_timed_out_sensor_fails_without_retry(runs: Runs) -> None:
     result = runs.run(
         "slow",

@@ -200,6 +200,11 @@ class BaseSensorOperator(BaseOperator):
                     raise UpdraftSkipException(message)
                 raise UpdraftSensorTimeout(message)
             interval = self._next_interval(poke_count, duration, key)
+            remaining = self.timeout - duration
+            if remaining < interval:
+                # Waiting past the timeout gains nothing: poke once more as it expires (Airflow
+                # sleeps the whole poke_interval first, so timeout=1 with the default 60 s took 60 s).
+                interval = max(remaining, 0.0) + 0.01
             if self.reschedule:
                 raise UpdraftRescheduleException(datetime.now(timezone.utc) + timedelta(seconds=interval))
             self.log.info("Condition not met; poking again in %gs", interval)

@@ -5,8 +5,9 @@ Names are imported on first use: importing the operator does not import the data
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from updraft.sdk.lazy_exports import lazy_exports
 
 _LAZY = {
     "SqliteHook": "updraft.providers.sqlite.hooks.sqlite",
@@ -16,17 +17,7 @@ _LAZY = {
 __all__ = ["SqliteHook", "SqliteOperator"]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
 
 
 if TYPE_CHECKING:

@@ -82,7 +82,7 @@ def _resolve(module: AirflowModule, name: str) -> Any:
     fullname = f"{module.__name__}.{name}"
     if name.startswith("__") and name != "__version__":
         raise AttributeError(f"module {module.__name__!r} has no attribute {name!r}")
-    if f"{fullname}" in _PACKAGES or f"{fullname}" in MODULES:
+    if fullname in _PACKAGES or fullname in MODULES:
         return importlib.import_module(fullname)
     if isinstance(names, str):  # a whole Updraft module under an Airflow path
         target = importlib.import_module(names)

@@ -86,10 +86,10 @@ _SDK: Names = {
     **_DEPENDENCIES,
     **_PARAMS,
     **_ASSETS,
-    **_SENSOR_BASE,
+    "BaseSensorOperator": "updraft.operators.sensors.base",
+    "PokeReturnValue": "updraft.operators.sensors.base",
     **_CONTEXT,
 }
-_SDK = {name: target for name, target in _SDK.items() if name != "poke_mode_only"}
 
 _EXCEPTIONS = f"{_SHIMS}.exceptions"
 

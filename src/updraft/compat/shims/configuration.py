@@ -28,7 +28,7 @@ class ConfigProxy:
         return conf.get(section, key) if fallback is _MISSING else conf.get(section, key, fallback)
 
     def getjson(self, section: str, key: str, fallback: Any = _MISSING) -> Any:
-        raw = self.get(section, key, None if fallback is not _MISSING else _MISSING)
+        raw = self.get(section, key) if fallback is _MISSING else self.get(section, key, None)
         if raw in (None, ""):
             return None if fallback is _MISSING else fallback
         return json.loads(raw)

@@ -10,8 +10,6 @@ from updraft.sdk.exceptions import (
     DagCycleError,
     DagDefinitionError,
     DuplicateTaskIdError,
-    ParamValidationError,
-    TaskDeferred,
     UpdraftException,
     UpdraftFailException,
     UpdraftNotFound,
@@ -20,7 +18,13 @@ from updraft.sdk.exceptions import (
     UpdraftSkipException,
     UpdraftTaskTimeout,
 )
-from updraft.sdk.xcom_arg import XComNotFound
+from updraft.sdk.exceptions import (
+    ParamValidationError as ParamValidationError,
+)
+from updraft.sdk.exceptions import (
+    TaskDeferred as TaskDeferred,
+)
+from updraft.sdk.xcom_arg import XComNotFound as XComNotFound
 
 AirflowException = UpdraftException
 AirflowSkipException = UpdraftSkipException
@@ -31,9 +35,6 @@ AirflowRescheduleException = UpdraftRescheduleException
 AirflowDagCycleException = DagCycleError
 DuplicateTaskIdFound = DuplicateTaskIdError
 AirflowClusterPolicyViolation = DagDefinitionError
-TaskDeferred = TaskDeferred
-ParamValidationError = ParamValidationError
-XComNotFound = XComNotFound
 # A connection that no source defines raises ConnectionNotFound, a subclass of this.
 AirflowNotFoundException = UpdraftNotFound
 

@@ -28,6 +28,7 @@ def test_every_airflow3_file_loads():
         "a3_sql",
         "a3_taskflow",
         "a3_lookups",
+        "a3_asset_metadata",
     }
 
 
@@ -185,3 +186,21 @@ def test_sdk_variable_get_with_default(compat: Compat, lookups_env: None):
     result = compat.run("a3_lookups", DAGS3)
     assert compat.states(result)["variable_get"] == "success"
     assert compat.xcom("a3_lookups", "variable_get") == {"json": {"limit": 5}, "default": "total"}
+
+
+def test_yielded_metadata_becomes_the_extra_of_the_asset_event(compat: Compat):
+    from sqlalchemy import select
+
+    from updraft.core.db.engine import get_engine
+    from updraft.core.db.models import AssetEvent, AssetModel
+
+    result = compat.run("a3_asset_metadata", DAGS3)
+    assert compat.states(result) == {"publish_orders": "success"}
+    assert compat.xcom("a3_asset_metadata", "publish_orders") == "published"
+    with get_engine().connect() as conn:
+        events = conn.execute(
+            select(AssetModel.uri, AssetEvent.extra).join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+        ).all()
+    assert [(uri, extra) for uri, extra in events] == [
+        ("s3://warehouse/orders.parquet", {"rows": 42, "source": "erp"})
+    ]

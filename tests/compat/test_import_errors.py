@@ -27,6 +27,7 @@ EXPECTED = {
     "bad_subdag.py": ["SubDagOperator", "TaskGroup"],
     "bad_no_such_name.py": ["airflow.operators.bash.NoSuchName", "docs/airflow-compat.md"],
     "bad_virtualenv.py": ["PythonVirtualenvOperator", "not supported", "ExternalPythonOperator"],
+    "bad_task_state_store.py": ["resume_job", "task_state_store", "not supported", "Variable"],
 }
 GOOD = [DAGS2 / "a2_templates.py", DAGS2 / "a2_toolbox.py", DAGS3 / "a3_taskflow.py"]
 

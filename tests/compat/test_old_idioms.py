@@ -47,3 +47,47 @@ def test_a_real_package_under_airflow_is_imported_from_its_files(
     assert ANSWER == 42 and airflow.__version__.startswith("3.")
     with pytest.raises(updraft.compat.UnsupportedAirflowFeature, match="not available"):
         __import__("airflow.no_such_module")
+
+
+DEFAULT_ARGS_TYPOS = """
+import pendulum
+from airflow import DAG
+from airflow.operators.bash import BashOperator
+from airflow.providers.postgres.operators.postgres import PostgresOperator
+
+default_args = {
+    "owner": "data",
+    "retires": 3,                  # typo of retries
+    "email_on_faliure": True,      # typo of email_on_failure
+    "provide_context": True,       # an Airflow 1 key Airflow ignores: no warning
+    "postgres_conn_id": "warehouse",  # taken by one task only: no warning
+    "team": "payments",            # nothing takes it, nothing close
+}
+
+with DAG("typos", start_date=pendulum.datetime(2024, 1, 1), schedule=None, default_args=default_args):
+    BashOperator(task_id="hello", bash_command="echo hi")
+    PostgresOperator(task_id="load", sql="select 1")
+"""
+
+
+def test_unknown_default_args_keys_are_ignored_with_one_warning_each(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+):
+    from updraft.core.dagbag import load_file
+
+    path = tmp_path / "typos.py"
+    path.write_text(DEFAULT_ARGS_TYPOS)
+    with caplog.at_level("WARNING", logger="updraft.dag"):
+        (dag,), error = load_file(path)
+    assert error is None
+    assert dag.warnings == [
+        "DAG 'typos': default_args key 'retires' is not an argument of any of its tasks and is ignored "
+        "(did you mean 'retries'?)",
+        "DAG 'typos': default_args key 'email_on_faliure' is not an argument of any of its tasks and is "
+        "ignored (did you mean 'email_on_failure'?)",
+        "DAG 'typos': default_args key 'team' is not an argument of any of its tasks and is ignored",
+    ]
+    assert [r.getMessage() for r in caplog.records if r.name == "updraft.dag"] == dag.warnings
+    hello = dag.task_dict["hello"]
+    assert (hello.retries, hello.owner) == (0, "data")  # the misspelt retries changed nothing
+    assert dag.task_dict["load"].conn_id == "warehouse"

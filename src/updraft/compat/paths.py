@@ -119,6 +119,22 @@ _OPERATORS: dict[str, Names] = {
     "weekday": {"BranchDayOfWeekOperator": "updraft.operators"},
     "generic_transfer": {"GenericTransfer": "updraft.operators"},
 }
+_SQL_OPERATORS: Names = {
+    name: "updraft.providers.common.sql"
+    for name in (
+        "SQLExecuteQueryOperator",
+        "SQLCheckOperator",
+        "SQLValueCheckOperator",
+        "SQLIntervalCheckOperator",
+        "SQLThresholdCheckOperator",
+        "SQLColumnCheckOperator",
+        "SQLTableCheckOperator",
+        "BaseSQLOperator",
+    )
+}
+_SQL_BRANCH: Names = {"BranchSQLOperator": "updraft.operators.branch_sql"}
+_SQL_SENSOR: Names = {"SqlSensor": "updraft.operators.sensors.sql"}
+
 _OLD_OPERATOR_MODULES: dict[str, Names] = {
     "dummy": {"DummyOperator": "updraft.operators.empty", "EmptyOperator": "updraft.operators.empty"},
     # Airflow 1 module names, still found in old DAG folders.
@@ -137,6 +153,23 @@ _OLD_OPERATOR_MODULES: dict[str, Names] = {
         "SlackWebhookOperator": "updraft.providers.slack",
     },
     "slack_operator": {"SlackAPIPostOperator": "updraft.providers.slack"},
+    "sql": {**_SQL_OPERATORS, **_SQL_BRANCH},
+    "sql_branch_operator": {
+        **_SQL_BRANCH,
+        "BranchSqlOperator": "updraft.operators.branch_sql:BranchSQLOperator",
+    },
+    "check_operator": {
+        **{name: _SQL_OPERATORS[name] for name in _SQL_OPERATORS if name.endswith("CheckOperator")},
+        **{
+            old: f"updraft.providers.common.sql:SQL{old}"
+            for old in (
+                "CheckOperator",
+                "IntervalCheckOperator",
+                "ThresholdCheckOperator",
+                "ValueCheckOperator",
+            )
+        },
+    },
     "http_operator": {"SimpleHttpOperator": "updraft.providers.http"},
     "postgres_operator": {"PostgresOperator": "updraft.providers.postgres"},
     "sqlite_operator": {"SqliteOperator": "updraft.providers.sqlite"},
@@ -163,6 +196,8 @@ _SENSORS: dict[str, Names] = {
     "weekday": {"DayOfWeekSensor": "updraft.operators.sensors.weekday"},
 }
 _OLD_SENSOR_MODULES: dict[str, Names] = {
+    "sql": _SQL_SENSOR,
+    "sql_sensor": _SQL_SENSOR,
     "time_sensor": _SENSORS["time"],
     "base_sensor_operator": {"BaseSensorOperator": "updraft.operators.sensors.base"},
     "external_task_sensor": _SENSORS["external_task"],
@@ -174,19 +209,6 @@ _WEEKDAY: Names = {"WeekDay": "updraft.operators.sensors.weekday"}
 
 # -- providers bundled with Updraft ------------------------------------------------------------
 
-_SQL_OPERATORS: Names = {
-    name: "updraft.providers.common.sql"
-    for name in (
-        "SQLExecuteQueryOperator",
-        "SQLCheckOperator",
-        "SQLValueCheckOperator",
-        "SQLIntervalCheckOperator",
-        "SQLThresholdCheckOperator",
-        "SQLColumnCheckOperator",
-        "SQLTableCheckOperator",
-        "BaseSQLOperator",
-    )
-}
 _SQL_HOOKS: Names = {
     "DbApiHook": "updraft.providers.common.sql",
     "fetch_all_handler": "updraft.providers.common.sql.hooks.handlers",
@@ -195,7 +217,8 @@ _SQL_HOOKS: Names = {
 }
 
 _PROVIDERS: dict[str, Names] = {
-    "airflow.providers.common.sql.operators.sql": _SQL_OPERATORS,
+    "airflow.providers.common.sql.operators.sql": {**_SQL_OPERATORS, **_SQL_BRANCH},
+    "airflow.providers.common.sql.sensors.sql": _SQL_SENSOR,
     "airflow.providers.common.sql.operators.generic_transfer": {"GenericTransfer": "updraft.operators"},
     "airflow.providers.common.sql.hooks.sql": _SQL_HOOKS,
     "airflow.providers.common.sql.hooks.handlers": {k: v for k, v in _SQL_HOOKS.items() if k != "DbApiHook"},

@@ -17,7 +17,9 @@ from functools import lru_cache
 from typing import Any, ClassVar, NamedTuple
 
 from updraft.operators.branch import BranchMixIn
+from updraft.sdk.assets import Metadata, asset_outlets
 from updraft.sdk.baseoperator import BaseOperator
+from updraft.sdk.current_context import get_current_context
 from updraft.sdk.exceptions import UpdraftException
 
 __all__ = ["BranchPythonOperator", "PythonOperator", "ShortCircuitOperator", "determine_kwargs"]
@@ -92,7 +94,11 @@ def _run_coroutine(func: Callable[..., Any], args: Sequence[Any], kwargs: Mappin
 
 
 def run_callable(func: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[str, Any], log: Any) -> Any:
-    """Call ``func``; a generator is exhausted (its return value is the result), a coroutine awaited."""
+    """Call ``func``; a generator is exhausted (its return value is the result), a coroutine awaited.
+
+    A generator may ``yield Metadata(asset, extra)``: the extra goes onto the event the task emits
+    for that asset, as ``outlet_events[asset].extra`` would.
+    """
     info = callable_info(func)
     if info.is_coroutine:
         return _run_coroutine(func, args, kwargs)
@@ -104,7 +110,22 @@ def run_callable(func: Callable[..., Any], args: Sequence[Any], kwargs: Mapping[
             item = next(generator)
         except StopIteration as stop:
             return stop.value
-        log.warning("Ignoring a value of type %s yielded by the task callable", type(item).__name__)
+        if isinstance(item, Metadata):
+            _add_metadata(item, log)
+        else:
+            log.warning("Ignoring a value of type %s yielded by the task callable", type(item).__name__)
+
+
+def _add_metadata(metadata: Metadata, log: Any) -> None:
+    context = get_current_context()
+    task = context.get("task")
+    outlets = {outlet.key for outlet in asset_outlets(getattr(task, "outlets", None))}
+    if metadata.asset.key not in outlets:
+        log.warning(
+            "Metadata for %r is ignored: the task emits events only for the assets in its outlets",
+            metadata.asset,
+        )
+    context["outlet_events"].add_metadata(metadata)
 
 
 class PythonOperator(BaseOperator):

@@ -58,6 +58,13 @@ KNOWN_CONTEXT_KEYS = frozenset(
     }
 )  # fmt: skip
 
+_STATE_STORE_ADVICE = (
+    "state stores (Airflow 3.3) are not supported by Updraft; keep state that must outlive a try "
+    "in a Variable (Variable.set / Variable.get) or in a table of your own"
+)
+#: Context values of newer Airflow versions that Updraft lacks: asking for one fails at import.
+UNSUPPORTED_CONTEXT_KEYS = {"task_state_store": _STATE_STORE_ADVICE, "asset_state_store": _STATE_STORE_ADVICE}
+
 #: Flavours Airflow has and updraft does not run: using one fails at DAG import, saying what to
 #: use instead (``updraft.operators.unsupported``).
 UNSUPPORTED_FLAVOURS = frozenset(
@@ -330,6 +337,11 @@ class TaskDecorator:
         self.function_signature = inspect.signature(function)
         if "self" in self.function_signature.parameters:
             raise TypeError(f"@{decorator_name} does not support methods ({function.__qualname__})")
+        for name in UNSUPPORTED_CONTEXT_KEYS.keys() & self.function_signature.parameters.keys():
+            raise DagDefinitionError(
+                f"@{decorator_name} {function.__qualname__} asks for {name!r}: "
+                f"{UNSUPPORTED_CONTEXT_KEYS[name]}"
+            )
         for attr in ("__module__", "__name__", "__qualname__", "__doc__"):
             if hasattr(function, attr):
                 setattr(self, attr, getattr(function, attr))

@@ -149,6 +149,8 @@ class DAG:
         self.timetable: Timetable = self._make_timetable(self.schedule)
 
         self.task_dict: dict[str, AbstractOperator] = {}
+        #: Problems found when the DAG file loaded that do not stop it from running (see validate()).
+        self.warnings: list[str] = []
         self.task_group = TaskGroup(None, dag=self)
         self.edge_info: dict[tuple[str, str], dict[str, Any]] = {}
         self._jinja_env: Any = None
@@ -291,6 +293,9 @@ class DAG:
             raise DagDefinitionError(
                 f"DAG {self.dag_id!r}: end_date {self.end_date} is before start_date {self.start_date}"
             )
+        from updraft.sdk.default_args_check import warn_unused_default_args  # needs the operator classes
+
+        self.warnings = warn_unused_default_args(self)
 
     # -- context manager -----------------------------------------------------------------------
 

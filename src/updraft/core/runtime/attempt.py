@@ -23,6 +23,7 @@ from updraft.core.runtime.alerts import send_alert_email
 from updraft.core.runtime.context import build_context
 from updraft.core.runtime.task_instance import RuntimeTaskInstance
 from updraft.sdk.abstractoperator import AbstractOperator
+from updraft.sdk.assets import AssetKey
 from updraft.sdk.baseoperator import BaseOperator
 from updraft.sdk.current_context import current_context
 from updraft.sdk.exceptions import (
@@ -55,6 +56,8 @@ class AttemptOutcome:
     pushed: dict[str, str] = field(default_factory=dict)
     skipped_downstream: set[str] = field(default_factory=set)
     rendered_fields: dict[str, Any] | None = None
+    #: The extra data the task attached to the events of its outlet assets (only on success).
+    asset_extras: dict[AssetKey, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def duration(self) -> float:
@@ -254,6 +257,10 @@ def run_attempt(
     outcome.pushed = dict(ti.pushed)
     if state is TI.SUCCESS:
         outcome.skipped_downstream = set(ti.skipped_downstream)
+        try:
+            outcome.asset_extras = ti.outlet_events.extras()
+        except UpdraftException as exc:  # the user's outlet_events[...].extra is not JSON
+            log.error("the asset events are recorded without their extra: %s", exc)
     # Callbacks see the outcome on the ti, as in Airflow.
     ti.state, ti.end_date = state, end
     send_alert_email(op or task, ti, state, raised)  # email_on_failure / email_on_retry

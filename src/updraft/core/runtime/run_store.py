@@ -21,7 +21,7 @@ from updraft.core.db.types import utcnow
 from updraft.core.runtime.attempt import AttemptOutcome
 from updraft.core.runtime.xcom_store import XComStore
 from updraft.sdk.abstractoperator import AbstractOperator
-from updraft.sdk.assets import AssetKey, asset_outlets
+from updraft.sdk.assets import asset_outlets
 from updraft.sdk.states import TaskInstanceState
 
 TI_TABLE: Table = TaskInstance.__table__  # type: ignore[assignment]
@@ -328,7 +328,6 @@ def record_outcome(
     skips: Iterable[tuple[str, int, str | None]] = (),
     cpu_time_s: float | None = None,
     peak_rss_bytes: int | None = None,
-    asset_extras: dict[AssetKey, dict[str, Any]] | None = None,
 ) -> bool:
     """Everything an attempt leaves behind, in the caller's transaction: the task instance's final
     state, its try-history row, its XComs, the skips it asked for and, when it succeeded, one
@@ -369,6 +368,6 @@ def record_outcome(
             task_id=task.task_id,
             map_index=map_index,
             timestamp=outcome.end_date,
-            extras=asset_extras,
+            extras=outcome.asset_extras,
         )
     return True

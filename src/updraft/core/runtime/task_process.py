@@ -268,11 +268,6 @@ def run_workload(wl: Workload, dag: DAG | None, load_error: str | None) -> int:
     skips: list[tuple[str, int, str | None]] = [
         (task_id, -1, TI.SKIPPED.value) for task_id in sorted(outcome.skipped_downstream)
     ]
-    try:
-        asset_extras = ti.outlet_events.extras()
-    except UpdraftException as exc:  # the user's outlet_events[...].extra is not JSON
-        log.error("the asset events are recorded without their extra: %s", exc)
-        asset_extras = {}
     with engine.begin() as conn:
         skips = _only_unstarted(conn, wl, skips)
         run_store.record_outcome(
@@ -287,7 +282,6 @@ def run_workload(wl: Workload, dag: DAG | None, load_error: str | None) -> int:
             skips,
             cpu_time_s=cpu,
             peak_rss_bytes=rss,
-            asset_extras=asset_extras,
         )
     notify_run_changed(wl.dag_id, wl.run_id)
     if outcome.state is TI.SUCCESS and asset_outlets(getattr(task, "outlets", None)):

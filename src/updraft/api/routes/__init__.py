@@ -9,6 +9,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from updraft.api.routes import (
+    assets,
     connections,
     dag_runs,
     dags,
@@ -29,6 +30,7 @@ ROUTERS: list[APIRouter] = [
     xcom.router,
     task_instances.router,
     import_errors.router,
+    assets.router,
     pools.router,
     variables.router,
     connections.router,

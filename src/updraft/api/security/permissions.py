@@ -26,9 +26,10 @@ class Permission(str, Enum):
     XCOMS_READ = "xcoms.read"
     IMPORT_ERRORS_READ = "import_errors.read"
     POOLS_READ = "pools.read"
+    ASSETS_READ = "assets.read"  # assets, their events and the queues of asset-scheduled DAGs
     # Changing what runs.
     DAGS_EDIT = "dags.edit"  # pause / unpause
-    RUNS_TRIGGER = "runs.trigger"
+    RUNS_TRIGGER = "runs.trigger"  # also: post an asset event, which may trigger runs
     RUNS_EDIT = "runs.edit"  # mark, clear, delete
     TASKS_EDIT = "tasks.edit"  # clear, set state
     # Configuration.
@@ -52,6 +53,7 @@ _VIEWER = frozenset(
         Permission.XCOMS_READ,
         Permission.IMPORT_ERRORS_READ,
         Permission.POOLS_READ,
+        Permission.ASSETS_READ,
     }
 )
 _USER = _VIEWER | {Permission.DAGS_EDIT, Permission.RUNS_TRIGGER, Permission.RUNS_EDIT, Permission.TASKS_EDIT}

@@ -285,6 +285,7 @@ _PROVIDERS["airflow.providers.standard.decorators"] = {}
 # -- Airflow core -------------------------------------------------------------------------------
 
 _TIMETABLES = "updraft.sdk.timetables"
+_MORE_TIMETABLES = "updraft.sdk.timetables_extra"
 
 MODULES: dict[str, Names | str] = {
     "airflow": {
@@ -299,6 +300,8 @@ MODULES: dict[str, Names | str] = {
         **_SDK,
         "AssetOrTimeSchedule": _TIMETABLES,
         "CronTriggerTimetable": _TIMETABLES,
+        "EventsTimetable": _MORE_TIMETABLES,
+        "MultipleCronTriggerTimetable": _MORE_TIMETABLES,
         "__version__": f"{_SHIMS}.version",
         "timezone": "@airflow.sdk.timezone",
     },
@@ -393,7 +396,9 @@ MODULES: dict[str, Names | str] = {
     "airflow.timetables.trigger": {
         "CronTriggerTimetable": _TIMETABLES,
         "DeltaTriggerTimetable": _TIMETABLES,
+        "MultipleCronTriggerTimetable": _MORE_TIMETABLES,
     },
+    "airflow.timetables.events": {"EventsTimetable": _MORE_TIMETABLES},
     "airflow.timetables.assets": {"AssetOrTimeSchedule": _TIMETABLES},
     "airflow.timetables.datasets": {"DatasetOrTimeSchedule": f"{_TIMETABLES}:AssetOrTimeSchedule"},
     "airflow.datasets": {**_DATASETS},

@@ -670,7 +670,13 @@ _AIRFLOW_MODULES = (
     "airflow.timetables.trigger",
     "airflow.timetables.assets",
     "airflow.timetables.datasets",
+    "airflow.timetables.events",
 )
+#: built-ins that live in a module of their own (it imports this one), by class name
+_ELSEWHERE = {
+    "EventsTimetable": "updraft.sdk.timetables_extra",
+    "MultipleCronTriggerTimetable": "updraft.sdk.timetables_extra",
+}
 
 
 def serialize_timetable(timetable: Timetable) -> dict[str, Any]:
@@ -688,6 +694,8 @@ def deserialize_timetable(data: dict[str, Any]) -> Timetable:
     module_name, _, name = path.rpartition(".")
     if module_name in (__name__, *_AIRFLOW_MODULES) and name in _BUILTINS:
         return _BUILTINS[name].deserialize(var)
+    if module_name in _AIRFLOW_MODULES and name in _ELSEWHERE:
+        module_name = _ELSEWHERE[name]
     try:
         cls = getattr(importlib.import_module(module_name), name)
     except (ImportError, AttributeError, ValueError) as exc:

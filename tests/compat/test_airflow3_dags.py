@@ -29,6 +29,7 @@ def test_every_airflow3_file_loads():
         "a3_taskflow",
         "a3_lookups",
         "a3_asset_metadata",
+        "a3_mapped_groups",
     }
 
 
@@ -204,3 +205,72 @@ def test_yielded_metadata_becomes_the_extra_of_the_asset_event(compat: Compat):
     assert [(uri, extra) for uri, extra in events] == [
         ("s3://warehouse/orders.parquet", {"rows": 42, "source": "erp"})
     ]
+
+
+MAPPED_GROUP_STATES = {
+    "numbers": "success",
+    "scale.add_one[0]": "success",
+    "scale.add_one[1]": "failed",
+    "scale.add_one[2]": "success",
+    "scale.times[0]": "success",
+    "scale.times[1]": "upstream_failed",  # only the failed item's own chain stops
+    "scale.times[2]": "success",
+    "total": "success",
+    "greet.make[0]": "success",
+    "greet.make[1]": "success",
+    "greet.shout[0]": "success",
+    "greet.shout[1]": "success",
+    "collect": "success",
+}
+
+
+def test_mapped_task_groups_chain_each_item_on_its_own(compat: Compat):
+    result = compat.run("a3_mapped_groups", DAGS3)
+    assert compat.states(result) == MAPPED_GROUP_STATES
+    assert result.state.value == "success"  # the leaves (total, collect) succeeded
+    assert compat.xcom("a3_mapped_groups", "total") == (1 + 1) * 10 + (3 + 1) * 10
+    assert compat.xcom("a3_mapped_groups", "collect") == ["HELLO ADA!", "HELLO BOB?"]
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("g.expand(nope=[1])", "cannot expand over 'nope': g() takes no argument of that name"),
+        ("g.expand(x=5)", "expand() argument 'x' must be a list, tuple, dict or XComArg, got int"),
+        ("g.partial(x=1).expand(x=[2])", "'x' is given to both partial() and expand()"),
+        ("outer.expand(y=[1])", "a mapped task group inside another mapped task group is not supported"),
+        ("inner_mapped.expand(y=[1])", "a mapped task (.expand) inside the mapped task group"),
+    ],
+)
+def test_bad_mapped_task_groups_fail_at_import(tmp_path: Path, body: str, message: str):
+    from updraft.core.dagbag import load_file
+
+    path = tmp_path / "bad_group.py"
+    path.write_text(
+        f"""
+import pendulum
+from airflow.sdk import DAG, task, task_group
+
+@task
+def t(x):
+    return x
+
+@task_group
+def g(x):
+    t(x)
+
+@task_group
+def outer(y):
+    g.expand(x=[y])
+
+@task_group
+def inner_mapped(y):
+    t.expand(x=[1, 2])
+
+with DAG("bad_group", schedule=None, start_date=pendulum.datetime(2024, 1, 1)):
+    {body}
+"""
+    )
+    dags, error = load_file(path)
+    assert dags == [] and error is not None
+    assert message in error, error

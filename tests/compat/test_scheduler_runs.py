@@ -157,3 +157,15 @@ def test_setup_and_teardown_through_the_scheduler(env: Env, scheduler):
         assert env.wait_run(dag_id, runs[dag_id]) == run_state, process.output()
         assert states_of(env, dag_id, runs[dag_id]) == states
     process.stop()
+
+
+def test_mapped_task_groups_through_the_scheduler(env: Env, scheduler):
+    from tests.compat.test_airflow3_dags import MAPPED_GROUP_STATES
+
+    install(env, DAGS3 / "a3_mapped_groups.py")
+    env.unpause("a3_mapped_groups")
+    process = scheduler()
+    run_id = env.trigger("a3_mapped_groups")
+    assert env.wait_run("a3_mapped_groups", run_id) == "success", process.output()
+    process.stop()
+    assert states_of(env, "a3_mapped_groups", run_id) == MAPPED_GROUP_STATES

@@ -7,7 +7,7 @@ Airflow's semantics, including skip propagation.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
@@ -137,6 +137,28 @@ def _passes(rule: TR, c: UpstreamCounts) -> bool:
     if rule is TR.ALL_SKIPPED:
         return c.skipped >= c.total
     return False
+
+
+def instance_upstream_states(
+    upstream_task_ids: Iterable[str],
+    same_group: Callable[[str], bool],
+    rows_of: Callable[[str], Iterable[tuple[int, Any]]],
+    map_index: int,
+) -> Iterator[Any]:
+    """The states of the upstream instances that decide instance ``map_index`` of a task.
+
+    An upstream in the same mapped task group counts only with its instance of the same map
+    index, or with its placeholder while it has not expanded; so the placeholder (-1) of a task
+    ignores the in-group upstreams that have expanded. Other upstreams count with every instance.
+    """
+    for up in upstream_task_ids:
+        rows = rows_of(up)
+        if not same_group(up):
+            yield from (state for _, state in rows)
+            continue
+        rows = list(rows)
+        matching = [state for index, state in rows if index == map_index] if map_index >= 0 else []
+        yield from matching or (state for index, state in rows if index == -1)
 
 
 def setup_success_gate(task: Any, dag: Any, states_of: Callable[[str], Iterable[Any]]) -> Verdict:

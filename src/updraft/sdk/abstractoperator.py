@@ -42,7 +42,6 @@ class AbstractOperator(DependencyMixin):
     trigger_rule: TriggerRule
     retries: int
     _dag: DAG | None = None
-    is_mapped: bool = False
     #: Where in the DAG file the task was created ("file.py:12"), for error messages.
     created_at: str = ""
     #: Setup and teardown tasks (Airflow 2.7+): a teardown runs once its upstream tasks are done,
@@ -50,6 +49,37 @@ class AbstractOperator(DependencyMixin):
     is_setup: bool = False
     is_teardown: bool = False
     on_failure_fail_dagrun: bool = False
+
+    @property
+    def mapped_task_group(self) -> Any:
+        """The innermost mapped task group (``my_group.expand(...)``) this task is in, or None."""
+        group = self.task_group
+        while group is not None:
+            if getattr(group, "expand_input", None) is not None:
+                return group
+            group = group.parent_group
+        return None
+
+    @property
+    def is_mapped(self) -> bool:
+        """Whether the task expands into instances when its run reaches it (here: through its group)."""
+        return self.mapped_task_group is not None
+
+    def iter_expansion_references(self) -> list[Any]:
+        """The XComArgs (of upstream tasks) whose values decide how many instances the task gets."""
+        group = self.mapped_task_group
+        return group.expand_input.iter_references() if group is not None else []
+
+    def iter_expansion_upstreams(self) -> list[AbstractOperator]:
+        return [ref.operator for ref in self.iter_expansion_references()]
+
+    def expand_kwargs_at_runtime(self, context: Any, max_length: int) -> list[dict[str, Any]]:
+        """One item per instance: the mapped group's expand input, resolved."""
+        group = self.mapped_task_group
+        if group is None:
+            raise TypeError(f"task {self.task_id!r} is not mapped")
+        items: list[dict[str, Any]] = group.expand_input.resolve(context, max_length)
+        return items
 
     def __enter__(self) -> AbstractOperator:
         if not (self.is_setup or self.is_teardown):
@@ -156,7 +186,7 @@ class AbstractOperator(DependencyMixin):
         result = []
         for task_id in self.downstream_task_ids:
             task = self._dag.task_dict[task_id]
-            if task.is_mapped and any(op is self for op in task.iter_expansion_upstreams()):  # type: ignore[attr-defined]
+            if task.is_mapped and any(op is self for op in task.iter_expansion_upstreams()):
                 result.append(task)
         return result
 

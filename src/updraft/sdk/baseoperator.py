@@ -406,8 +406,5 @@ class BaseOperator(AbstractOperator):
 
         return OperatorPartial(operator_class=cls, kwargs=kwargs)
 
-    def iter_expansion_upstreams(self) -> list[AbstractOperator]:
-        return []
-
 
 BaseOperator.__init__ = _wrap_init(BaseOperator.__init__)  # type: ignore[method-assign]

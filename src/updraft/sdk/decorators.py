@@ -11,6 +11,8 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from updraft.sdk.dag import DAG, _caller_file
+from updraft.sdk.mapped_task_group import expand_task_group
+from updraft.sdk.mapping import DictOfListsExpandInput, ListOfDictsExpandInput
 from updraft.sdk.taskgroup import TaskGroup
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -60,33 +62,51 @@ def _caller_file_of(func: Callable[..., Any]) -> str:
 
 
 class _TaskGroupFactory:
-    def __init__(self, func: Callable[..., Any], group_kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        group_kwargs: dict[str, Any],
+        partial_kwargs: dict[str, Any] | None = None,
+    ) -> None:
         self.func = func
         self.group_kwargs = group_kwargs
+        self.partial_kwargs = dict(partial_kwargs or {})
         functools.update_wrapper(self, func)
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def _options(self) -> dict[str, Any]:
         options = dict(self.group_kwargs)
         options.setdefault("group_id", self.func.__name__)
         options.setdefault("add_suffix_on_collision", True)
         if self.func.__doc__ and "tooltip" not in options:
             options["tooltip"] = inspect.cleandoc(self.func.__doc__)
-        with TaskGroup(**options) as group:
-            result = self.func(*args, **kwargs)
+        return options
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with TaskGroup(**self._options()) as group:
+            result = self.func(*args, **{**self.partial_kwargs, **kwargs})
         # Returning a task (or XComArg) lets `start >> my_group() >> end` bind to it, as in Airflow.
         return result if result is not None else group
 
     def override(self, **kwargs: Any) -> _TaskGroupFactory:
-        return _TaskGroupFactory(self.func, {**self.group_kwargs, **kwargs})
+        """The same group function with other TaskGroup options (group_id, tooltip, ...)."""
+        return _TaskGroupFactory(self.func, {**self.group_kwargs, **kwargs}, self.partial_kwargs)
+
+    def partial(self, **kwargs: Any) -> _TaskGroupFactory:
+        """Fix arguments of the group function shared by every mapped instance; then ``.expand()``."""
+        return _TaskGroupFactory(self.func, self.group_kwargs, {**self.partial_kwargs, **kwargs})
 
     def expand(self, **kwargs: Any) -> Any:
-        raise NotImplementedError(
-            "mapping over a @task_group (task_group.expand) is not supported by updraft yet; "
-            "map the tasks inside the group instead"
+        """Map the whole group: one instance of each of its tasks per item (a cross product for
+        several arguments)."""
+        return expand_task_group(
+            self.func, self._options(), self.partial_kwargs, DictOfListsExpandInput(kwargs)
         )
 
-    expand_kwargs = expand
-    partial = override
+    def expand_kwargs(self, kwargs_list: Any) -> Any:
+        """Map the whole group over a list of dicts of the function's arguments (or an XComArg of one)."""
+        return expand_task_group(
+            self.func, self._options(), self.partial_kwargs, ListOfDictsExpandInput(kwargs_list)
+        )
 
 
 def task_group(group_id: str | Callable[..., Any] | None = None, **kwargs: Any) -> Any:

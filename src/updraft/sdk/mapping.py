@@ -182,7 +182,9 @@ class ListOfDictsExpandInput(ExpandInput):
 class MappedOperator(AbstractOperator):
     """A task that becomes N instances (map_index 0..N-1) when its run reaches it."""
 
-    is_mapped = True
+    @property
+    def is_mapped(self) -> bool:
+        return True
 
     def __init__(self, partial: OperatorPartial, expand_input: ExpandInput) -> None:
         self.operator_class = partial.operator_class
@@ -267,8 +269,8 @@ class MappedOperator(AbstractOperator):
     def template_fields(self) -> Sequence[str]:
         return self.operator_class.template_fields
 
-    def iter_expansion_upstreams(self) -> list[AbstractOperator]:
-        return [ref.operator for ref in self.expand_input.iter_references()]
+    def iter_expansion_references(self) -> list[PlainXComArg]:
+        return self.expand_input.iter_references()
 
     def expand_kwargs_at_runtime(self, context: Any, max_length: int) -> list[dict[str, Any]]:
         """Resolve the expand input into one kwargs dict per map index."""

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from updraft.sdk.assets import Asset, asset_outlets, decode_asset, encode_asset
 from updraft.sdk.dag import ensure_aware
 from updraft.sdk.exceptions import DagCycleError, UpdraftException
-from updraft.sdk.mapping import DictOfListsExpandInput
+from updraft.sdk.mapping import DictOfListsExpandInput, MappedOperator
 from updraft.sdk.params import ParamsDict
 from updraft.sdk.serde import encode_timezone, parse_timezone
 from updraft.sdk.timetables import Timetable, describe_schedule, deserialize_timetable, serialize_timetable
@@ -168,6 +168,9 @@ class SerializedTask:
     expand_names: list[str] = field(default_factory=list)
     expand_value: Any = None  # literal values (per name for dict_of_lists); None: XComArg or not JSON
     expansion_upstream_task_ids: list[str] = field(default_factory=list)
+    #: The mapped task group the task expands with (its instance i follows instance i of the
+    #: group's other tasks); None for a task mapped on its own or not mapped.
+    mapped_group_id: str | None = None
     partial_kwargs: dict[str, Any] = field(default_factory=dict)  # the JSON-compatible ones
     extra: dict[str, Any] = field(default_factory=dict)  # an operator's ``serialized_extra_fields``
     outlets: list[Asset] = field(default_factory=list)  # the assets among its outlets (stored if any)
@@ -321,7 +324,8 @@ _GROUP_NAMES = frozenset(name for name, _ in _GROUP_FIELDS)
 
 
 def _expand_fields(task: Any) -> dict[str, Any]:
-    expand_input = task.expand_input
+    group = None if isinstance(task, MappedOperator) else task.mapped_task_group
+    expand_input = task.expand_input if group is None else group.expand_input
     value = expand_input.value
     if isinstance(expand_input, DictOfListsExpandInput):
         kind, names = "dict_of_lists", list(value)
@@ -330,19 +334,20 @@ def _expand_fields(task: Any) -> dict[str, Any]:
         kind, literal = "list_of_dicts", _json_or(value, None)
         items = value if isinstance(value, (list, tuple)) else []
         names = list(dict.fromkeys(key for item in items if isinstance(item, dict) for key in item))
-    partial = {k: _json_or(v, _SKIP) for k, v in task.partial_kwargs.items()}
+    partial = {k: _json_or(v, _SKIP) for k, v in (task.partial_kwargs if group is None else {}).items()}
     return {
         "expand_kind": kind,
         "expand_names": names,
         "expand_value": literal,
         "expansion_upstream_task_ids": sorted({t.task_id for t in task.iter_expansion_upstreams()}),
         "partial_kwargs": {k: v for k, v in partial.items() if v is not _SKIP},
+        **({"mapped_group_id": group.group_id} if group is not None else {}),
     }
 
 
 def _serialize_task(task: Any, tz: tzinfo) -> dict[str, Any]:
     mapped = bool(getattr(task, "is_mapped", False))
-    cls = task.operator_class if mapped else type(task)
+    cls = task.operator_class if isinstance(task, MappedOperator) else type(task)
     mro = {klass.__name__ for klass in cls.__mro__}  # by name: the SDK cannot import operators
     callbacks = {f"has_on_{k}_callback": bool(getattr(task, f"on_{k}_callback", None)) for k in _CALLBACKS}
     copied = ((name, default, _safe(getattr(task, name, default))) for name, default in _TASK_COPIED)
@@ -352,7 +357,7 @@ def _serialize_task(task: Any, tz: tzinfo) -> dict[str, Any]:
     if own:
         out["extra"] = own
     extra = _expand_fields(task) if mapped else {}
-    expanded = extra.get("expand_names", ())
+    expanded = extra.get("expand_names", ()) if isinstance(task, MappedOperator) else ()
     empty = "EmptyOperator" in mro and not getattr(task, "outlets", None) and not any(callbacks.values())
     if assets := asset_outlets(getattr(task, "outlets", None)):  # stored only when there are some
         out["outlets"] = [encode_asset(item) for item in assets]

@@ -122,11 +122,10 @@ def _check_mapping_source(task: AbstractOperator, pushed: dict[str, Any], max_ma
     Only an unmapped producer is checked: the instances of a mapped producer each give one item of
     the list the mapped task downstream expands over (checked against the limit when it expands).
     """
-    if isinstance(task, MappedOperator):
+    if task.is_mapped:
         return
     for dependant in task.iter_mapped_dependants():
-        assert isinstance(dependant, MappedOperator)
-        for ref in dependant.expand_input.iter_references():
+        for ref in dependant.iter_expansion_references():
             if ref.operator is not task:
                 continue
             if ref.key not in pushed or pushed[ref.key] is None:

@@ -28,10 +28,15 @@ from updraft.core.runtime.context import build_context
 from updraft.core.runtime.task_instance import RunInfo, RuntimeTaskInstance
 from updraft.core.runtime.task_log import AttemptLog, attempt_log_path
 from updraft.core.runtime.xcom_store import XComStore
-from updraft.core.trigger_rules import UpstreamCounts, Verdict, evaluate, setup_success_gate
+from updraft.core.trigger_rules import (
+    UpstreamCounts,
+    Verdict,
+    evaluate,
+    instance_upstream_states,
+    setup_success_gate,
+)
 from updraft.sdk.abstractoperator import AbstractOperator, run_state_task_ids
 from updraft.sdk.dag import DAG
-from updraft.sdk.mapping import MappedOperator
 from updraft.sdk.masking import redact
 from updraft.sdk.states import DagRunState
 from updraft.sdk.states import TaskInstanceState as TI
@@ -134,6 +139,8 @@ class LocalRunDriver:
         self.last_finished: TIRecord | None = None
         #: The resolved arguments of each mapped task instance, by (task_id, map_index).
         self._mapped_kwargs: dict[tuple[str, int], dict[str, Any]] = {}
+        #: Expanded instances of mapped task group tasks not yet decided, by task id.
+        self._instances_waiting: dict[str, list[TIRecord]] = {}
 
     # -- public --------------------------------------------------------------------------------
 
@@ -170,7 +177,8 @@ class LocalRunDriver:
     # -- evaluation ----------------------------------------------------------------------------
 
     def _enqueue(self, task_id: str) -> None:
-        if task_id in self.pending and task_id not in self._queued_checks:
+        waiting = task_id in self.pending or task_id in self._instances_waiting
+        if waiting and task_id not in self._queued_checks:
             self._queued_checks.add(task_id)
             self._to_check.append(task_id)
 
@@ -178,18 +186,50 @@ class LocalRunDriver:
         for down in sorted(self.dag.task_dict[task_id].downstream_task_ids, key=self.topo_index.__getitem__):
             self._enqueue(down)
 
-    def _counts(self, task: AbstractOperator) -> UpstreamCounts:
+    def _counts(self, task: AbstractOperator, map_index: int = -1) -> UpstreamCounts:
+        group = task.mapped_task_group
+        if group is None:
+            return UpstreamCounts.from_states(
+                record.state for up in task.upstream_task_ids for record in self.tis[up]
+            )
+        # In a mapped task group, instance i follows instance i of the group's other tasks.
         return UpstreamCounts.from_states(
-            record.state for up in task.upstream_task_ids for record in self.tis[up]
+            instance_upstream_states(
+                task.upstream_task_ids,
+                lambda up: self.dag.task_dict[up].mapped_task_group is group,
+                lambda up: [(record.map_index, record.state) for record in self.tis[up]],
+                map_index,
+            )
         )
+
+    def _check_instances(self, task: AbstractOperator) -> None:
+        """Decide, one by one, the expanded instances of a mapped task group's task."""
+        waiting = self._instances_waiting[task.task_id]
+        for record in list(waiting):
+            verdict = evaluate(task.trigger_rule, self._counts(task, record.map_index))
+            if verdict is Verdict.WAIT:
+                continue
+            waiting.remove(record)
+            if verdict is Verdict.RUN:
+                self._push_ready(record)
+                continue
+            now = utcnow()
+            record.state, record.start_date, record.end_date = TI(verdict.value), now, now
+            self._dirty.append((task.task_id, record.map_index, record.state.value))
+            self._enqueue_downstream(task.task_id)
+        if not waiting:
+            del self._instances_waiting[task.task_id]
 
     def _drain_checks(self) -> None:
         while self._to_check:
             task_id = self._to_check.popleft()
             self._queued_checks.discard(task_id)
+            task = self.dag.task_dict[task_id]
+            if task_id in self._instances_waiting:
+                self._check_instances(task)
+                continue
             if task_id not in self.pending:
                 continue
-            task = self.dag.task_dict[task_id]
             verdict = evaluate(task.trigger_rule, self._counts(task))  # type: ignore[attr-defined]
             if verdict is Verdict.RUN and task.trigger_rule is TriggerRule.ALL_DONE_SETUP_SUCCESS:  # type: ignore[attr-defined]
                 verdict = setup_success_gate(task, self.dag, lambda up: (r.state for r in self.tis[up]))
@@ -197,7 +237,7 @@ class LocalRunDriver:
                 continue
             self.pending.discard(task_id)
             if verdict is Verdict.RUN:
-                if isinstance(task, MappedOperator):
+                if task.is_mapped:
                     self._expand(task)
                 else:
                     self._push_ready(self.tis[task_id][0])
@@ -224,7 +264,7 @@ class LocalRunDriver:
         key = (wave, -self.priority.get(task_id, 1), self.topo_index[task_id], record.map_index)
         heapq.heappush(self._ready, (*key, record))  # type: ignore[arg-type]
 
-    def _expand(self, task: MappedOperator) -> None:
+    def _expand(self, task: AbstractOperator) -> None:
         placeholder = self.tis[task.task_id][0]
         lookup_ti = self._runtime_ti(task, placeholder)
         try:
@@ -247,7 +287,12 @@ class LocalRunDriver:
         ]
         for index, kwargs in enumerate(kwargs_list):
             self._mapped_kwargs[(task.task_id, index)] = kwargs
-            self._push_ready(self.tis[task.task_id][index])
+        if task.mapped_task_group is not None:
+            self._instances_waiting[task.task_id] = list(self.tis[task.task_id])
+            self._check_instances(task)
+            return
+        for record in self.tis[task.task_id]:
+            self._push_ready(record)
 
     # -- running -------------------------------------------------------------------------------
 

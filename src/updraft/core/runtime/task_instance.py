@@ -148,6 +148,10 @@ class RuntimeTaskInstance:
             return self.xcoms.get_mapped(dag_id, run_id, task_id, key, map_indexes)
         task = self.dag.task_dict.get(task_id) if dag_id == self.dag_id else None
         if task is not None and task.is_mapped:
+            group = task.mapped_task_group
+            if group is not None and self.map_index >= 0 and self.task.mapped_task_group is group:
+                # Both tasks are in one mapped task group: instance i reads instance i.
+                return self.xcoms.get_one(dag_id, run_id, task_id, self.map_index, key, default)
             return self.xcoms.get_mapped(dag_id, run_id, task_id, key)
         return self.xcoms.get_one(dag_id, run_id, task_id, -1, key, default)
 

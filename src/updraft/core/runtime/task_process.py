@@ -34,10 +34,10 @@ from updraft.core.runtime.task_instance import RunInfo, RuntimeTaskInstance
 from updraft.core.runtime.task_log import AttemptLog, attempt_log_path
 from updraft.core.runtime.xcom_store import XComStore
 from updraft.core.scheduler.wakeup import notify_assets_queued, notify_run_changed
+from updraft.sdk.abstractoperator import AbstractOperator
 from updraft.sdk.assets import asset_outlets
 from updraft.sdk.dag import DAG
 from updraft.sdk.exceptions import UpdraftException
-from updraft.sdk.mapping import MappedOperator
 from updraft.sdk.masking import redact
 from updraft.sdk.params import merge_conf_into_params
 from updraft.sdk.states import DagRunType
@@ -232,7 +232,7 @@ def run_workload(wl: Workload, dag: DAG | None, load_error: str | None) -> int:
         return 0
     task = dag.task_dict[wl.task_id]
     run = _run_info(run_row)
-    if isinstance(task, MappedOperator) and wl.map_index < 0:
+    if task.is_mapped and wl.map_index < 0:
         return _expand(engine, xcoms, wl, dag, task, run, path)
     heartbeat = _Heartbeat(engine, wl)
     heartbeat.start()
@@ -343,9 +343,10 @@ def _record_unrunnable(
 
 
 def _expand(
-    engine: Engine, xcoms: XComStore, wl: Workload, dag: DAG, task: MappedOperator, run: RunInfo, path: Path
+    engine: Engine, xcoms: XComStore, wl: Workload, dag: DAG, task: AbstractOperator, run: RunInfo, path: Path
 ) -> int:
-    """Resolve a mapped task's input and replace its placeholder by one instance per item."""
+    """Resolve a mapped task's input (its own, or its mapped group's) and replace its placeholder
+    by one instance per item."""
     ti = RuntimeTaskInstance(
         task=task, dag=dag, dag_run=run, map_index=-1, try_number=wl.try_number, max_tries=0, xcoms=xcoms
     )
@@ -377,8 +378,8 @@ def _expand(
                 end=now,
                 next_retry_at=None,
                 error=error,
-                operator=task.operator_name,
-                pool=task.pool,
+                operator=getattr(task, "operator_name", type(task).__name__),
+                pool=getattr(task, "pool", None),
                 rendered_fields=None,
             )
             return 0
@@ -396,7 +397,7 @@ def _expand(
             task_id=task.task_id,
             map_index=-1,
             max_tries=placeholder.max_tries,
-            operator=task.operator_name,
+            operator=getattr(task, "operator_name", type(task).__name__),
             pool=placeholder.pool,
             pool_slots=placeholder.pool_slots,
             queue=placeholder.queue,

@@ -13,9 +13,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from updraft.core.trigger_rules import UpstreamCounts, Verdict, evaluate, setup_success_gate
+from updraft.core.trigger_rules import (
+    UpstreamCounts,
+    Verdict,
+    evaluate,
+    instance_upstream_states,
+    setup_success_gate,
+)
 from updraft.sdk.abstractoperator import run_state_task_ids
-from updraft.sdk.serialization import SerializedDag
+from updraft.sdk.serialization import SerializedDag, SerializedTask
 from updraft.sdk.states import DagRunState
 from updraft.sdk.states import TaskInstanceState as TI
 from updraft.sdk.trigger_rule import TriggerRule
@@ -78,35 +84,67 @@ def evaluate_run(
             if task_id in settled:
                 continue
             task = dag.task_dict[task_id]
-            counts = UpstreamCounts.from_states(
-                ti.state for up in task.upstream_task_ids for ti in by_task.get(up, ())
-            )
-            verdict = evaluate(task.trigger_rule, counts)
-            if verdict is Verdict.RUN and task.trigger_rule is TriggerRule.ALL_DONE_SETUP_SUCCESS:
-                verdict = setup_success_gate(task, dag, lambda up: (ti.state for ti in by_task.get(up, ())))
-            if verdict is Verdict.WAIT:
-                continue
             waiting = [ti for ti in by_task[task_id] if ti.state is None]
-            if verdict is Verdict.RUN:
-                allowed, premature = _past_allows(dag, task_id, waiting, past_states, has_past_run)
-                if not allowed:
-                    decision.waiting_on_past = decision.waiting_on_past or premature
+            for subset, states in _decision_units(dag, task, waiting, by_task):
+                verdict = evaluate(task.trigger_rule, UpstreamCounts.from_states(states))
+                if verdict is Verdict.RUN and task.trigger_rule is TriggerRule.ALL_DONE_SETUP_SUCCESS:
+                    verdict = setup_success_gate(
+                        task, dag, lambda up: (ti.state for ti in by_task.get(up, ()))
+                    )
+                if verdict is Verdict.WAIT:
                     continue
-                for ti in waiting:
-                    decision.schedule.append((task_id, ti.map_index, ti.try_number + 1))
-                    ti.state = TI.SCHEDULED.value
+                if verdict is Verdict.RUN:
+                    allowed, premature = _past_allows(dag, task_id, subset, past_states, has_past_run)
+                    if not allowed:
+                        decision.waiting_on_past = decision.waiting_on_past or premature
+                        continue
+                    for ti in subset:
+                        decision.schedule.append((task_id, ti.map_index, ti.try_number + 1))
+                        ti.state = TI.SCHEDULED.value
+                    continue
+                state = TI.SKIPPED.value if verdict is Verdict.SKIP else TI.UPSTREAM_FAILED.value
+                target = decision.skip if verdict is Verdict.SKIP else decision.upstream_failed
+                for ti in subset:
+                    target.append((task_id, ti.map_index))
+                    ti.state = state
+                changed = True
+            if all(ti.state is not None for ti in waiting):
                 settled.add(task_id)
-                continue
-            state = TI.SKIPPED.value if verdict is Verdict.SKIP else TI.UPSTREAM_FAILED.value
-            target = decision.skip if verdict is Verdict.SKIP else decision.upstream_failed
-            for ti in waiting:
-                target.append((task_id, ti.map_index))
-                ti.state = state
-            settled.add(task_id)
-            changed = True
     _due_retries(by_task, now, decision)
     _run_state(dag, by_task, decision)
     return decision
+
+
+def _decision_units(
+    dag: SerializedDag, task: SerializedTask, waiting: list[TIView], by_task: dict[str, list[TIView]]
+) -> list[tuple[list[TIView], list[str | None]]]:
+    """The waiting instances of ``task`` that share one decision, each with the upstream states
+    that decide it: all of them together, or one by one for a task of a mapped task group whose
+    upstream tasks include tasks of the same group (instance i follows their instance i)."""
+    group = task.mapped_group_id
+    in_group = {
+        up
+        for up in task.upstream_task_ids
+        if group is not None and dag.task_dict[up].mapped_group_id == group
+    }
+    if not waiting:
+        return []
+    if not in_group:
+        states = [ti.state for up in task.upstream_task_ids for ti in by_task.get(up, ())]
+        return [(waiting, states)]
+
+    def rows_of(up: str) -> list[tuple[int, str | None]]:
+        return [(ti.map_index, ti.state) for ti in by_task.get(up, ())]
+
+    return [
+        (
+            [ti],
+            list(
+                instance_upstream_states(task.upstream_task_ids, in_group.__contains__, rows_of, ti.map_index)
+            ),
+        )
+        for ti in waiting
+    ]
 
 
 def _past_allows(

@@ -16,7 +16,7 @@ from dateutil.relativedelta import relativedelta
 
 import updraft.compat
 from tests.scheduler.conftest import Env, env, scheduler, wait_for  # noqa: F401  (fixtures reused here)
-from updraft.sdk import timetables
+from tests.sdk.timetable_helpers import UTC, utc
 from updraft.sdk.dag import DAG
 from updraft.sdk.exceptions import DagDefinitionError
 from updraft.sdk.serialization import deserialize_dag, serialize_dag
@@ -32,22 +32,7 @@ from updraft.sdk.timetables import (
 )
 from updraft.sdk.timetables_extra import EventsTimetable, MultipleCronTriggerTimetable
 
-UTC = dt.timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)  # type: ignore[misc]
-
-
-@pytest.fixture
-def now(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Call ``now(datetime)`` to freeze the clock the timetables read."""
-
-    def freeze(at: dt.datetime) -> None:
-        monkeypatch.setattr(timetables, "_utcnow", lambda: at)
-
-    return freeze
 
 
 def runs(tt: Timetable, restriction: TimeRestriction, count: int = 20) -> list[DagRunInfo]:

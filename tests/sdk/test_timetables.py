@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from dateutil.relativedelta import MO, relativedelta
 
-from updraft.sdk import timetables
+from tests.sdk.timetable_helpers import UTC, utc
 from updraft.sdk.exceptions import DagDefinitionError
 from updraft.sdk.timetables import (
     ContinuousTimetable,
@@ -28,22 +28,6 @@ from updraft.sdk.timetables import (
     deserialize_timetable,
     serialize_timetable,
 )
-
-UTC = dt.timezone.utc
-
-
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=UTC)  # type: ignore[misc]
-
-
-@pytest.fixture
-def now(monkeypatch: pytest.MonkeyPatch) -> Any:
-    """Call ``now(datetime)`` to freeze the clock the timetables read."""
-
-    def freeze(at: dt.datetime) -> None:
-        monkeypatch.setattr(timetables, "_utcnow", lambda: at)
-
-    return freeze
 
 
 def runs(tt: Timetable, restriction: TimeRestriction, count: int) -> list[DagRunInfo | None]:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from updraft.sdk import contexts
 from updraft.sdk.abstractoperator import AbstractOperator, validate_key
+from updraft.sdk.default_args_check import warn_unused_default_args
 from updraft.sdk.exceptions import DagCycleError, DagDefinitionError, DuplicateTaskIdError
 from updraft.sdk.settings import settings
 from updraft.sdk.taskgroup import TaskGroup
@@ -293,8 +294,6 @@ class DAG:
             raise DagDefinitionError(
                 f"DAG {self.dag_id!r}: end_date {self.end_date} is before start_date {self.start_date}"
             )
-        from updraft.sdk.default_args_check import warn_unused_default_args  # needs the operator classes
-
         self.warnings = warn_unused_default_args(self)
 
     # -- context manager -----------------------------------------------------------------------

@@ -32,10 +32,11 @@ def unused_default_args(dag: DAG) -> dict[str, str | None]:
     """Each default_args key no task takes, with the closest accepted name (or None)."""
     if not dag.default_args or not dag.task_dict:
         return {}
-    accepted = set(_DAG_KEYS)
-    for task in dag.task_dict.values():
-        operator_class: type = task.operator_class if isinstance(task, MappedOperator) else type(task)
-        accepted |= _accepted(operator_class)
+    classes: set[type] = {
+        task.operator_class if isinstance(task, MappedOperator) else type(task)
+        for task in dag.task_dict.values()
+    }
+    accepted = set(_DAG_KEYS).union(*(_accepted(cls) for cls in classes))
     unused: dict[str, str | None] = {}
     for key in dag.default_args:
         if key not in accepted:

@@ -143,13 +143,8 @@ class Timetable:
 _BUILTINS: dict[str, type[Timetable]] = {}
 
 
-class _Builtin(Timetable):
-    """Built-ins register themselves by name and compare equal by type and serialized form."""
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        if cls.__module__ == __name__ and not cls.__name__.startswith("_"):
-            _BUILTINS[cls.__name__] = cls
+class ComparedBySerializedForm(Timetable):
+    """Two instances are equal when they are of one class and serialize alike."""
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -158,6 +153,15 @@ class _Builtin(Timetable):
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, json.dumps(self.serialize(), sort_keys=True)))
+
+
+class _Builtin(ComparedBySerializedForm):
+    """Built-ins register themselves by name and compare equal by type and serialized form."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ == __name__ and not cls.__name__.startswith("_"):
+            _BUILTINS[cls.__name__] = cls
 
     _fields: tuple[str, ...] = ()  # constructor arguments, kept as ``self._<name>``
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import json
 import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from updraft.sdk import timetables as base  # its clock and UTC helper, shared
 from updraft.sdk.exceptions import DagDefinitionError
 from updraft.sdk.timetables import (
+    ComparedBySerializedForm,
     CronTriggerTimetable,
     DagRunInfo,
     DataInterval,
@@ -33,23 +33,11 @@ if TYPE_CHECKING:
 UTC = dt.timezone.utc
 
 
-class _SameWhenSerializedAlike(Timetable):
-    """Two instances are equal when they are of one class and serialize alike."""
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is not type(self):
-            return NotImplemented
-        return self.serialize() == other.serialize()  # type: ignore[attr-defined]
-
-    def __hash__(self) -> int:
-        return hash((type(self).__name__, json.dumps(self.serialize(), sort_keys=True)))
-
-
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'s' * (count != 1)}"
 
 
-class EventsTimetable(_SameWhenSerializedAlike):
+class EventsTimetable(ComparedBySerializedForm):
     """A run at each of a finite list of instants, e.g. match days or public holidays.
 
     Each run covers exactly its event: logical date, data interval start and end are the event.
@@ -168,7 +156,7 @@ def _checked_events(event_dates: Iterable[dt.datetime]) -> list[dt.datetime]:
     return [seen[instant] for instant in sorted(seen)]
 
 
-class MultipleCronTriggerTimetable(_SameWhenSerializedAlike):
+class MultipleCronTriggerTimetable(ComparedBySerializedForm):
     """Runs at every tick of any of several crons, e.g. 09:00 on weekdays and 12:00 at weekends.
 
     It behaves as one ``CronTriggerTimetable`` per expression (sharing ``timezone``, ``interval``

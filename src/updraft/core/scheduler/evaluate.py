@@ -121,14 +121,14 @@ def _decision_units(
     """The waiting instances of ``task`` that share one decision, each with the upstream states
     that decide it: all of them together, or one by one for a task of a mapped task group whose
     upstream tasks include tasks of the same group (instance i follows their instance i)."""
-    group = task.mapped_group_id
-    in_group = {
-        up
-        for up in task.upstream_task_ids
-        if group is not None and dag.task_dict[up].mapped_group_id == group
-    }
     if not waiting:
         return []
+    group = task.mapped_group_id
+    in_group = (
+        {up for up in task.upstream_task_ids if dag.task_dict[up].mapped_group_id == group}
+        if group is not None
+        else set()
+    )
     if not in_group:
         states = [ti.state for up in task.upstream_task_ids for ti in by_task.get(up, ())]
         return [(waiting, states)]
